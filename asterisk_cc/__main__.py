@@ -1,0 +1,3 @@
+from asterisk_cc.cli import main
+
+raise SystemExit(main())
