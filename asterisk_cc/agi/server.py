@@ -224,6 +224,7 @@ def run_server_in_thread(
             loop.run_until_complete(server.start())
         except BaseException as exc:  # reported to the caller below
             failure.append(exc)
+            loop.close()
             ready.set()
             return
         ready.set()

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what asterisk_cc needs on a fresh Debian machine (run as root):
+# Debian packages (debootstrap for the Asterisk sandbox, PostgreSQL for its tests, the Python
+# venv module) and a virtual environment in .venv with the package and its test tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+    echo "scripts/setup.sh: run as root (it installs Debian packages and builds a chroot)" >&2
+    exit 1
+fi
+
+packages=(debootstrap postgresql python3-venv ca-certificates)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q -e '.[test]'

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: lint, types, layering, unit, PostgreSQL and real
+# Asterisk 22 integration tests. Run as root on Debian; it installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== lint (ruff)"
+ruff check asterisk_cc tests bench
+ruff format --check asterisk_cc tests bench
+
+echo "== types (mypy, strict on the core and the codecs)"
+mypy
+
+echo "== layering (core is pure; dependencies point inward)"
+lint-imports
+python scripts/check_core_purity.py asterisk_cc/core
+
+echo "== PostgreSQL"
+source scripts/start-postgres.sh
+
+echo "== tests (unit, database on SQLite and PostgreSQL, Asterisk 22 integration)"
+python -m pytest -p no:cacheprovider "$@"
