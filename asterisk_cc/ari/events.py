@@ -68,9 +68,11 @@ async def listen_forever(
                     await on_status(True)
                 async for frame in websocket:
                     await on_event(json.loads(frame))
+            reason = "closed by Asterisk"
         except (TimeoutError, OSError, websockets.WebSocketException) as exc:
-            delay = next(delays)
-            logger.warning("ARI events link down (%s); reconnecting in %.1f s", exc, delay)
-            if on_status:
-                await on_status(False)
-            await asyncio.sleep(delay)
+            reason = str(exc) or type(exc).__name__
+        delay = next(delays)
+        logger.warning("ARI events link down (%s); reconnecting in %.1f s", reason, delay)
+        if on_status:
+            await on_status(False)
+        await asyncio.sleep(delay)
