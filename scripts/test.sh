@@ -18,6 +18,19 @@ echo "== layering (core is pure; dependencies point inward)"
 lint-imports
 python scripts/check_core_purity.py asterisk_cc/core
 
+echo "== packaging (pip install . from this checkout into a fresh venv)"
+package_venv=$(mktemp -d)
+python -m venv "$package_venv"
+"$package_venv/bin/pip" install -q .
+"$package_venv/bin/asterisk-cc" --help >/dev/null
+"$package_venv/bin/asterisk-cc" config sample | cmp - conf/asterisk-cc.sample.toml
+ls "$package_venv/share/asterisk-cc/conf/asterisk/"*.conf >/dev/null
+(cd / && "$package_venv/bin/python" -c "
+import pathlib, asterisk_cc.db.migrate as m
+assert list((pathlib.Path(m.__file__).parent / 'migrations' / 'versions').glob('0*.py')), 'migrations not packaged'
+")
+rm -rf "$package_venv" build
+
 echo "== PostgreSQL"
 source scripts/start-postgres.sh
 
