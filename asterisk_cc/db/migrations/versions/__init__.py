@@ -1,0 +1,1 @@
+"""Migration scripts, oldest first: each one is written out, never generated at run time."""
