@@ -1,0 +1,543 @@
+"""Customer lookup against the shared CRM: by caller ID or by an entered account number.
+
+Three sources, chosen by ``[crm] source``:
+
+``builtin``
+    The project's own ``customers`` and ``customer_phones`` tables: one probe of the unique
+    index on ``customer_phones.phone_e164`` per call.
+``table``
+    An existing CRM table (``[crm] table``, optionally ``schema.table``) mapped column by column
+    (``[crm] *_column``). The statement is built from SQLAlchemy ``table()``/``column()``
+    constructs, so identifiers are quoted as the database needs; the caller's number is written
+    the way the table stores it (``[crm] phone_format``).
+``query``
+    The admin's own ``SELECT`` (``[crm] phone_lookup_query`` / ``account_lookup_query``) with the
+    number bound as ``:phone`` (also ``:phone_e164``, ``:phone_digits``, ``:phone_national``) and
+    the account as ``:account``. It is run once when the directory is built, so a typo is a
+    :class:`~asterisk_cc.errors.ConfigError` at start-up, not a failed call.
+
+In every mode the caller's number and digits are bound parameters, never SQL text; a number
+that is withheld or not a phone number is "not found" without touching the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import phonenumbers
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Executable,
+    Select,
+    TextClause,
+    bindparam,
+    column,
+    inspect,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
+from sqlalchemy.types import Integer, TypeEngine
+
+from asterisk_cc.config import CrmSettings, SiteSettings
+from asterisk_cc.core.customers import Customer, normalize_language, parse_tier
+from asterisk_cc.core.phone import (
+    InvalidPhoneNumber,
+    format_for_lookup,
+    is_known_region,
+    lookup_variants,
+    normalize_e164,
+)
+from asterisk_cc.db import models
+from asterisk_cc.db.engine import database_error, describe_url
+from asterisk_cc.errors import ConfigError
+
+__all__ = [
+    "BuiltinDirectory",
+    "CustomerDirectory",
+    "QueryDirectory",
+    "TableDirectory",
+    "customer_directory",
+]
+
+log = logging.getLogger(__name__)
+
+ROLES = ("id", "name", "account", "tier", "language", "timezone")
+"""What a lookup returns, in this order, whatever the source calls it."""
+
+_QUERY_ALIASES = {
+    "id": ("id", "customer_id"),
+    "name": ("name", "customer_name"),
+    "account": ("account", "account_number"),
+    "tier": ("tier",),
+    "language": ("language",),
+    "timezone": ("timezone", "time_zone"),
+}
+_PHONE_PARAMS = ("phone", "phone_e164", "phone_digits", "phone_national")
+_QUERY_EXAMPLE = (
+    "SELECT cust_no AS id, full_name AS name, level AS tier FROM clients WHERE mobile = :phone"
+)
+
+
+class CustomerDirectory(Protocol):
+    """Where the IVR, the agent desktop and the dialer find customers."""
+
+    def find_by_phone(self, raw_number: str) -> Customer | None:
+        """The customer calling from ``raw_number`` (a caller ID as Asterisk gives it)."""
+        ...
+
+    def find_by_account(self, account: str) -> Customer | None:
+        """The customer with the account number the caller entered."""
+        ...
+
+
+def customer_directory(crm: CrmSettings, site: SiteSettings, engine: Engine) -> CustomerDirectory:
+    """The directory ``[crm] source`` asks for, checked against the database."""
+    if not is_known_region(site.default_region):
+        raise ConfigError(
+            f"[site] default_region {site.default_region!r} is not a country code phone numbers "
+            "can be read for. Fix: use an ISO 3166 code such as CN, US or GB."
+        )
+    region = site.default_region.upper()
+    if crm.source == "builtin":
+        return BuiltinDirectory(engine, region)
+    if crm.source == "table":
+        return TableDirectory(engine, crm, region)
+    if crm.source == "query":
+        return QueryDirectory(engine, crm, region)
+    raise ConfigError(f"[crm] source {crm.source!r} is unknown. Fix: use builtin, table or query.")
+
+
+class _SqlDirectory:
+    """What the three sources share: reading the number, running one statement, the result."""
+
+    def __init__(self, engine: Engine, region: str) -> None:
+        self.engine = engine
+        self.region = region
+
+    # --- the two lookups ---------------------------------------------------------------------
+
+    def find_by_phone(self, raw_number: str) -> Customer | None:
+        try:
+            e164 = normalize_e164(raw_number, self.region)
+        except InvalidPhoneNumber as exc:
+            log.debug("caller ID not looked up: %s", exc)
+            return None
+        row = self._first(self._phone_statement(), self._phone_params(e164))
+        return self._customer(row, e164) if row is not None else None
+
+    def find_by_account(self, account: str) -> Customer | None:
+        account = account.strip()
+        statement = self._account_statement()
+        if not account or statement is None:
+            return None
+        row = self._first(statement, self._account_params(account))
+        return self._customer(row, None) if row is not None else None
+
+    def explain_phone_lookup(self, raw_number: str) -> list[str]:
+        """The database's query plan for the phone lookup (EXPLAIN), one line per step."""
+        e164 = normalize_e164(raw_number, self.region)
+        compiled = self._phone_statement().compile(dialect=self.engine.dialect)
+        state = compiled.construct_expanded_state(self._phone_params(e164))
+        with self.engine.connect() as connection:
+            if self.engine.dialect.name == "sqlite":
+                rows = connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + state.statement, state.positional_parameters
+                )
+                return [str(row[-1]) for row in rows]
+            rows = connection.exec_driver_sql("EXPLAIN " + state.statement, state.parameters)
+            return [str(row[0]) for row in rows]
+
+    # --- for the sources to fill in ----------------------------------------------------------
+
+    def _phone_statement(self) -> Select[Any] | TextClause:
+        raise NotImplementedError
+
+    def _phone_params(self, e164: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _account_statement(self) -> Executable | None:
+        raise NotImplementedError
+
+    def _account_params(self, account: str) -> dict[str, Any]:
+        return {"account": account}
+
+    def _row_phone(self, row: Sequence[Any]) -> str | None:
+        return None
+
+    # --- shared machinery --------------------------------------------------------------------
+
+    def _first(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any] | None:
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(statement, dict(params)).fetchmany(2)
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise database_error(self.engine, exc) from None
+        if not rows:
+            return None
+        if len(rows) > 1:
+            log.warning(
+                "CRM lookup matched more than one customer (%s and %s); using the first",
+                rows[0][0],
+                rows[1][0],
+            )
+        return tuple(rows[0])
+
+    def _customer(self, row: Sequence[Any], e164: str | None) -> Customer | None:
+        values = dict(zip(ROLES, row, strict=False))
+        if values.get("id") is None:
+            log.warning("CRM lookup returned a customer without an id; treated as not found")
+            return None
+        return Customer(
+            customer_id=str(values["id"]),
+            name=_text(values.get("name")) or "",
+            account_number=_text(values.get("account")),
+            tier=parse_tier(_text(values.get("tier"))),
+            language=normalize_language(_text(values.get("language"))),
+            timezone=_timezone(_text(values.get("timezone"))),
+            phone_e164=e164 or self._row_phone(row),
+        )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text_value = str(value).strip()
+    return text_value or None
+
+
+@functools.lru_cache(maxsize=512)
+def _timezone(name: str | None) -> str | None:
+    """A CRM's time zone if it is an IANA name (Asia/Shanghai), else None."""
+    if not name:
+        return None
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        log.debug("CRM time zone %r is not an IANA name; ignored", name)
+        return None
+    return name
+
+
+# --- builtin -------------------------------------------------------------------------------------
+
+
+class BuiltinDirectory(_SqlDirectory):
+    """The project's own customers: one probe of the unique phone index per call."""
+
+    def __init__(self, engine: Engine, region: str) -> None:
+        super().__init__(engine, region)
+        c, p = models.Customer.__table__.c, models.CustomerPhone.__table__.c
+        fields = (c.id, c.name, c.account_number, c.tier, c.language, c.timezone)
+        self._by_phone = (
+            select(*fields, p.phone_e164)
+            .select_from(models.CustomerPhone.__table__.join(models.Customer.__table__))
+            .where(p.phone_e164 == bindparam("phone"))
+        )
+        first_phone = (
+            select(p.phone_e164)
+            .where(p.customer_id == c.id)
+            .order_by(p.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        self._by_account = select(*fields, first_phone).where(
+            c.account_number == bindparam("account")
+        )
+
+    def _phone_statement(self) -> Select[Any]:
+        return self._by_phone
+
+    def _phone_params(self, e164: str) -> dict[str, Any]:
+        return {"phone": e164}
+
+    def _account_statement(self) -> Select[Any]:
+        return self._by_account
+
+    def _row_phone(self, row: Sequence[Any]) -> str | None:
+        return _text(row[len(ROLES)])
+
+
+# --- table ---------------------------------------------------------------------------------------
+
+_COLUMN_KEYS = {
+    "id": "id_column",
+    "name": "name_column",
+    "account": "account_column",
+    "tier": "tier_column",
+    "language": "language_column",
+    "timezone": "timezone_column",
+    "phone": "phone_column",
+}
+
+
+class TableDirectory(_SqlDirectory):
+    """An existing CRM table, mapped by ``[crm] table`` and the ``[crm] *_column`` keys."""
+
+    def __init__(self, engine: Engine, crm: CrmSettings, region: str) -> None:
+        super().__init__(engine, region)
+        self.phone_format = crm.phone_format
+        schema, _, name = crm.table.strip().rpartition(".")
+        if not name:
+            raise ConfigError(
+                '[crm] table is empty but source = "table" needs it. Fix: name the existing '
+                'customer table, e.g. table = "crm.customers".'
+            )
+        reflected = self._reflect(name, schema or None, crm.table)
+        mapped: dict[str, str | None] = {}
+        for role, key in _COLUMN_KEYS.items():
+            configured = getattr(crm, key).strip()
+            if not configured:
+                mapped[role] = None
+                continue
+            if configured not in reflected:
+                raise ConfigError(self._missing_column(crm.table, key, configured, reflected))
+            mapped[role] = configured
+        for role in ("id", "name", "phone"):
+            if mapped[role] is None:
+                raise ConfigError(
+                    f'[crm] {_COLUMN_KEYS[role]} is empty but source = "table" needs it. Fix: '
+                    f"name the column of {crm.table} that holds the customer's {role}."
+                )
+        used = {col for col in mapped.values() if col is not None}
+        crm_table = table(
+            name, *(column(col, reflected[col]) for col in sorted(used)), schema=schema or None
+        )
+
+        def pick(role: str) -> ColumnElement[Any]:
+            col = mapped[role]
+            return crm_table.c[col] if col is not None else _null(role)
+
+        fields = [pick(role) for role in ROLES]
+        phone_col = crm_table.c[mapped["phone"]]  # type: ignore[index]
+        self._phone_is_integer = isinstance(reflected[mapped["phone"]], Integer)  # type: ignore[index]
+        order = crm_table.c[mapped["id"]]  # type: ignore[index]
+        self._by_phone = (
+            select(*fields)
+            .where(phone_col.in_(bindparam("phones", expanding=True)))
+            .order_by(order)
+            .limit(2)
+        )
+        self._by_account: Select[Any] | None = None
+        if mapped["account"] is not None:
+            self._by_account = (
+                select(*fields, phone_col)
+                .where(crm_table.c[mapped["account"]] == bindparam("account"))
+                .order_by(order)
+                .limit(2)
+            )
+        else:
+            log.info("[crm] account_column is empty: lookups by account number find nobody")
+        self._warn_without_index(name, schema or None, mapped["phone"])  # type: ignore[arg-type]
+
+    def _reflect(self, name: str, schema: str | None, shown: str) -> dict[str, TypeEngine[Any]]:
+        try:
+            inspector = inspect(self.engine)
+            columns = inspector.get_columns(name, schema=schema)
+        except NoSuchTableError:
+            raise ConfigError(
+                f"[crm] table {shown!r} does not exist in the database ([database] url = "
+                f"{describe_url(self.engine)}). Fix: name an existing table or view, as "
+                'schema.table if it is not in the default schema (e.g. table = "crm.clients"), '
+                "spelled with the same case as in the database."
+            ) from None
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise database_error(self.engine, exc) from None
+        if not columns:  # some databases report a missing table as one without columns
+            raise ConfigError(
+                f"[crm] table {shown!r} has no columns visible to this database user. Fix: "
+                "check the name and grant SELECT on it."
+            )
+        return {col["name"]: col["type"] for col in columns}
+
+    @staticmethod
+    def _missing_column(
+        table_name: str, key: str, configured: str, reflected: Mapping[str, Any]
+    ) -> str:
+        same_but_case = [name for name in reflected if name.lower() == configured.lower()]
+        hint = (
+            f" (did you mean {same_but_case[0]!r}? names are case-sensitive)"
+            if same_but_case
+            else ""
+        )
+        listed = ", ".join(list(reflected)[:30])
+        return (
+            f"[crm] {key} = {configured!r}: {table_name} has no such column{hint}. Fix: use one "
+            f"of its columns: {listed}."
+        )
+
+    def _warn_without_index(self, name: str, schema: str | None, phone_column: str) -> None:
+        try:
+            inspector = inspect(self.engine)
+            leading = [ix["column_names"][0] for ix in inspector.get_indexes(name, schema=schema)]
+            leading += [
+                uq["column_names"][0]
+                for uq in inspector.get_unique_constraints(name, schema=schema)
+            ]
+            leading += inspector.get_pk_constraint(name, schema=schema).get(
+                "constrained_columns", []
+            )[:1]
+        except (NotImplementedError, SQLAlchemyError):  # views, exotic dialects
+            return
+        if phone_column not in leading:
+            log.warning(
+                "[crm] phone_column %s of %s has no index: every caller lookup scans the whole "
+                "table. Create one, e.g. CREATE INDEX ON %s (%s)",
+                phone_column,
+                name,
+                name,
+                phone_column,
+            )
+
+    def _phone_statement(self) -> Select[Any]:
+        return self._by_phone
+
+    def _phone_params(self, e164: str) -> dict[str, Any]:
+        variants: list[Any] = list(lookup_variants(e164, self.phone_format))
+        if self._phone_is_integer:  # a CRM that stores numbers as integers
+            variants = [int(v) for v in variants if v.isdigit()] or [-1]
+        return {"phones": variants}
+
+    def _account_statement(self) -> Select[Any] | None:
+        return self._by_account
+
+    def _row_phone(self, row: Sequence[Any]) -> str | None:
+        stored = _text(row[len(ROLES)]) if len(row) > len(ROLES) else None
+        if stored is None:
+            return None
+        if self.phone_format == "digits" and not stored.startswith("+"):
+            stored = "+" + stored
+        try:
+            return normalize_e164(stored, self.region)
+        except InvalidPhoneNumber:
+            return None
+
+
+def _null(role: str) -> ColumnElement[Any]:
+    from sqlalchemy import literal_column
+
+    return literal_column("NULL").label(role)
+
+
+# --- query ---------------------------------------------------------------------------------------
+
+
+class QueryDirectory(_SqlDirectory):
+    """The admin's SELECT statements, with the number and the account as bound parameters."""
+
+    def __init__(self, engine: Engine, crm: CrmSettings, region: str) -> None:
+        super().__init__(engine, region)
+        self.phone_format = crm.phone_format
+        example = phonenumbers.example_number(region)
+        sample_e164 = (
+            phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            if example is not None
+            else "+442079460958"  # a region without an example number: any valid one will do
+        )
+        self._by_phone, self._phone_positions, self._phone_binds = self._prepare(
+            "phone_lookup_query",
+            crm.phone_lookup_query,
+            _PHONE_PARAMS,
+            self._all_phone_params(sample_e164),
+        )
+        self._by_account: TextClause | None = None
+        self._account_positions: tuple[int | None, ...] = ()
+        if crm.account_lookup_query.strip():
+            self._by_account, self._account_positions, _ = self._prepare(
+                "account_lookup_query", crm.account_lookup_query, ("account",), {"account": "0"}
+            )
+
+    def _prepare(
+        self, key: str, sql: str, allowed: Sequence[str], sample: Mapping[str, Any]
+    ) -> tuple[TextClause, tuple[int | None, ...], tuple[str, ...]]:
+        where = f"[crm] {key}"
+        if not sql.strip():
+            raise ConfigError(
+                f'{where} is empty but source = "query" needs it. Fix: write a query returning '
+                f"id and name, with the number bound as :phone, e.g. {_QUERY_EXAMPLE!r}."
+            )
+        statement = text(sql)
+        binds = tuple(statement.compile().params)
+        unknown = [name for name in binds if name not in allowed]
+        if unknown or not binds:
+            raise ConfigError(
+                f"{where} binds {', '.join(':' + n for n in unknown) or 'no parameter'}; it may "
+                f"only use {', '.join(':' + n for n in allowed)}. Fix: write the caller's value "
+                f"as {':' + allowed[0]} (a bound parameter, never pasted into the SQL)."
+            )
+        params = {name: sample[name] for name in binds}
+        try:
+            connection = self.engine.connect()
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise database_error(self.engine, exc) from None
+        try:
+            with connection, connection.begin() as transaction:
+                result = connection.execute(statement, params)
+                if not result.returns_rows:
+                    transaction.rollback()
+                    raise ConfigError(
+                        f"{where} does not return rows. Fix: make it a SELECT returning id and "
+                        "name (and optionally account, tier, language, timezone)."
+                    )
+                keys = [str(key_name).lower() for key_name in result.keys()]  # noqa: SIM118
+                result.close()
+                transaction.rollback()  # whatever it was, it changes nothing
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise ConfigError(
+                f"{where} fails on the database ([database] url = {describe_url(self.engine)}): "
+                f"{_db_message(exc)}. Fix: correct the SQL (run it by hand with a sample value "
+                "to check); compare a number column with CAST(:phone AS ...) if needed."
+            ) from None
+        positions = tuple(_position(keys, role) for role in ROLES)
+        if positions[0] is None or positions[1] is None:
+            raise ConfigError(
+                f"{where} returns the columns ({', '.join(keys)}) but must return id and name. "
+                f"Fix: alias them, e.g. {_QUERY_EXAMPLE!r}."
+            )
+        return statement, positions, binds
+
+    def _all_phone_params(self, e164: str) -> dict[str, Any]:
+        return {
+            "phone": format_for_lookup(e164, self.phone_format),
+            "phone_e164": e164,
+            "phone_digits": format_for_lookup(e164, "digits"),
+            "phone_national": format_for_lookup(e164, "national"),
+        }
+
+    def _phone_statement(self) -> TextClause:
+        return self._by_phone
+
+    def _phone_params(self, e164: str) -> dict[str, Any]:
+        every = self._all_phone_params(e164)
+        return {name: every[name] for name in self._phone_binds}
+
+    def _account_statement(self) -> TextClause | None:
+        return self._by_account
+
+    def _first(self, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any] | None:
+        row = super()._first(statement, params)
+        if row is None:
+            return None
+        positions = (
+            self._phone_positions if statement is self._by_phone else self._account_positions
+        )
+        return tuple(row[i] if i is not None else None for i in positions)
+
+
+def _position(keys: Sequence[str], role: str) -> int | None:
+    for alias in _QUERY_ALIASES[role]:
+        if alias in keys:
+            return keys.index(alias)
+    return None
+
+
+def _db_message(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return lines[0].rstrip(".") if lines else type(original).__name__
