@@ -1,0 +1,11 @@
+"""The shared CRM database: models, engines, migrations, customer lookup, lead claims.
+
+- :mod:`asterisk_cc.db.models` — the project's tables (SQLAlchemy 2.x typed models)
+- :mod:`asterisk_cc.db.engine` — ``make_engine``, ``check_database``, ``session_factory``
+- :mod:`asterisk_cc.db.migrate` — ``upgrade``, ``current_revision`` (Alembic, run from code)
+- :mod:`asterisk_cc.db.crm` — ``customer_directory``: callers by phone or account number
+- :mod:`asterisk_cc.db.leads` — ``claim_leads`` for the dialers
+- :mod:`asterisk_cc.db.tickets` — complaint moves, persisted
+
+See docs/database.md.
+"""

@@ -474,6 +474,12 @@ def test_table_mode_lookup_uses_the_crm_tables_index(many_phones: Engine) -> Non
     assert isinstance(directory, TableDirectory)
     plan = "\n".join(directory.explain_phone_lookup(LI_LEI))
     assert "legacy_clients_mobile" in plan, plan
+    with many_phones.begin() as connection:
+        connection.execute(text("DROP INDEX legacy_clients_mobile"))
+    plan = "\n".join(directory.explain_phone_lookup(LI_LEI))  # a fresh plan, not a cached one
+    assert "legacy_clients_mobile" not in plan and "scan" in plan.lower(), plan
+    found = directory.find_by_phone(LI_LEI)
+    assert found is not None and found.customer_id == "C001"
 
 
 def test_explain_reports_a_scan_when_there_is_no_index(crm: Engine) -> None:
