@@ -6,9 +6,11 @@ project's queues get dynamic members through AMI, as the ARI controller will add
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from asterisk_cc.sandbox import answering_agent
+from asterisk_cc.sandbox import CdrRow, answering_agent
 from tests.asterisk_fixtures import AsteriskSandbox
 
 pytestmark = pytest.mark.asterisk
@@ -76,3 +78,21 @@ def test_a_dynamic_member_of_a_project_queue(asterisk: AsteriskSandbox) -> None:
         asterisk.wait_for_hangup(call)
     assert {line.agent for line in lines if line.event != "ENTERQUEUE"} == {"Sales Agent"}
     assert "No Members" in asterisk.cli("queue show sales")
+
+
+def test_a_busy_agent(asterisk: AsteriskSandbox) -> None:
+    queue_log, cdr = asterisk.queue_log(), asterisk.cdr()
+    call = asterisk.call_queue("sandbox-busy", hold_s=20)
+    lines = queue_log.wait_for_events(call.callee_id, ["ENTERQUEUE", "RINGNOANSWER"])
+    ring = next(line for line in lines if line.event == "RINGNOANSWER")
+    assert (ring.agent, ring.data) == ("Sandbox Busy Agent", ("0",))
+    # The caller's CDR rows (one per dial attempt) are written when the caller's channel ends.
+    asterisk.hang_up(call)
+
+    def callee_rows(rows: Sequence[CdrRow]) -> list[CdrRow]:
+        return [row for row in rows if row["uniqueid"] == call.callee_id]
+
+    rows = cdr.wait_for(lambda rows: bool(callee_rows(rows)), why=f"CDR rows of {call.callee_id}")
+    attempts = callee_rows(rows)
+    assert {row["lastapp"] for row in attempts} == {"Queue"}
+    assert {row["disposition"] for row in attempts} == {"BUSY"}

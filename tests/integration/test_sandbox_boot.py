@@ -147,3 +147,20 @@ def test_secrets_are_random_per_instance_not_placeholders(asterisk: AsteriskSand
         assert path.stat().st_mode & 0o077 == 0
     state = asterisk.sandbox.state_dir / "sandbox.json"
     assert state.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    "extension",
+    [
+        "demo@asterisk-cc-ivr",
+        "support@asterisk-cc-queue",
+        # FreePBX numbers its queues
+        "400@asterisk-cc-queue",
+        "1001@asterisk-cc-agent",
+        "agent7@asterisk-cc-agent",
+        "*45@asterisk-cc-agent-features",
+    ],
+)
+def test_the_extensions_admins_route_to_exist(asterisk: AsteriskSandbox, extension: str) -> None:
+    # Asterisk's own pattern matcher decides: N, X, Z and '-' in a pattern are traps.
+    assert "-= 1 extension" in asterisk.cli(f"dialplan show {extension}")
