@@ -9,3 +9,9 @@
 
 See docs/database.md.
 """
+
+import logging
+
+# Alembic announces each of its plugins at INFO, once at import and on every run; what it
+# migrates ("Running upgrade ...") stays visible.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

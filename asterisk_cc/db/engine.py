@@ -159,10 +159,10 @@ def database_error(engine: Engine, exc: BaseException, source: str | None = None
                 f"check that {path} is a SQLite database and that the service user can read and "
                 f"write it and its directory {path.parent} (SQLite writes {path.name}-wal and "
                 f"{path.name}-shm beside it); if another process holds a long write lock, "
-                "raise [database] connect_timeout_s"
+                "raise [database] connect_timeout_s."
             )
         else:
-            fix = "check the SQLite URL"
+            fix = "check the SQLite URL."
     else:
         url = engine.url
         fix = (
@@ -171,7 +171,7 @@ def database_error(engine: Engine, exc: BaseException, source: str | None = None
             "postgresql)? Are the host, port, user, password and database name right, and does "
             "pg_hba.conf let this host and user in?"
         )
-    return DatabaseError(f"The database cannot be used ({key}): {detail}. Fix: {fix}.")
+    return DatabaseError(f"The database cannot be used ({key}): {detail}. Fix: {fix}")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -81,7 +81,9 @@ def revision_is_known(revision: str) -> bool:
 
 def read_revision(connection: Connection) -> str | None:
     """The schema version recorded in the database, None if it has none."""
-    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    context = MigrationContext.configure(
+        connection, opts={"version_table": VERSION_TABLE, "transactional_ddl": True}
+    )
     return context.get_current_revision()
 
 

@@ -24,6 +24,8 @@ context.configure(
     # SQLite cannot ALTER most things: later migrations rebuild tables in batch mode.
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    # migrate.py runs every migration in one transaction, on SQLite too.
+    transactional_ddl=True,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,9 +1,9 @@
-"""The initial schema: every table of the product (see asterisk_cc/db/models.py for what each
-table is for).
+"""The initial schema: every table of the product.
 
-Written out in full, not generated at run time. Types are spelled as the databases store them:
-timestamps are ``timestamp with time zone`` (UTC text on SQLite), JSON documents are ``jsonb``
-on PostgreSQL, high-volume keys are 64-bit on PostgreSQL.
+See asterisk_cc/db/models.py for what each table is for. Written out in full, not generated
+at run time. Types are spelled as the databases store them: timestamps are ``timestamp with
+time zone`` (UTC text on SQLite), JSON documents are ``jsonb`` on PostgreSQL, high-volume keys
+are 64-bit on PostgreSQL.
 
 Revision ID: 0001
 Revises:
