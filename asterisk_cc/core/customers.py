@@ -28,6 +28,11 @@ class Tier(StrEnum):
         """0 for the most valuable tier; sort by it to serve VIPs first."""
         return _RANK[self]
 
+    @classmethod
+    def parse(cls, text: str | None) -> Tier:
+        """Tolerant reading of a CRM's tier text; see :func:`parse_tier`."""
+        return parse_tier(text)
+
 
 _RANK: Final = {Tier.VIP: 0, Tier.GOLD: 1, Tier.STANDARD: 2}
 

@@ -160,6 +160,7 @@ def test_normalize_never_raises_anything_but_invalid_phone_number(raw: str) -> N
 )
 def test_tier_parser_reads_crm_text(text: str | None, tier: Tier) -> None:
     assert parse_tier(text) is tier
+    assert Tier.parse(text) is tier
 
 
 @given(st.text(max_size=20))
