@@ -27,7 +27,6 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from asterisk_cc.errors import SandboxError
 from asterisk_cc.sandbox.instance import DEFAULT_NAME, PlacedCall, Sandbox
@@ -39,7 +38,9 @@ EXIT_STOPPED = 1
 DEFAULT_IVR_CONTEXT = "asterisk-cc-ivr"
 
 
-def add_sandbox_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_sandbox_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Register ``sandbox up|down|status|call`` on ``subparsers`` (see the module docstring)."""
     sandbox = subparsers.add_parser(
         "sandbox",
@@ -52,9 +53,7 @@ def add_sandbox_parser(subparsers: Any) -> argparse.ArgumentParser:
     actions = sandbox.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
 
     def action(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = actions.add_parser(
-            name, help=help_text, description=help_text
-        )
+        parser = actions.add_parser(name, help=help_text, description=help_text)
         parser.add_argument(
             "--name", default=DEFAULT_NAME, help=f"instance name (default: {DEFAULT_NAME})"
         )

@@ -59,6 +59,7 @@ CONSOLE_LOG = "asterisk.out"
 BOOT_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
 CLI_TIMEOUT_S = 30.0
+ROTATE_AT_BYTES = 10 * 1024 * 1024
 # Files of the private etc that hold a secret: readable by root only.
 SECRET_FILES = ("asterisk-cc/ari_asterisk_cc.conf", "asterisk-cc/manager_asterisk_cc.conf")
 
@@ -322,9 +323,15 @@ class Sandbox:
         pid = self.running_pid()
         if pid is not None:
             self.progress(f"stopping Asterisk of sandbox {self.name} (pid {pid})")
-            with contextlib.suppress(SandboxError):
+            try:
                 self._asterisk_rx("core stop now", pid=pid, timeout_s=timeout_s)
-            if not self._wait_for_exit(pid, timeout_s):
+                stopping = self._wait_for_exit(pid, timeout_s)
+            except SandboxError:
+                # No control socket yet (still booting) or not answering: signals instead.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGTERM)
+                stopping = self._wait_for_exit(pid, 3)
+            if not stopping:
                 self.progress(f"Asterisk did not stop within {timeout_s:g} s: killing it")
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(pid, signal.SIGKILL)
@@ -400,6 +407,11 @@ class Sandbox:
                 path.unlink()
         for sub in ("run", "log/cdr-csv", "lib/keys", "spool", "cache"):
             (tree / sub).mkdir(parents=True, exist_ok=True)
+        # messages.log starts afresh, so a failed start shows this run's lines only; the
+        # records (read from an offset by followers) are rotated only once they grow large.
+        _rotate(tree / "log" / "messages.log", always=True)
+        _rotate(tree / "log" / "queue_log")
+        _rotate(tree / "log" / "cdr-csv" / "Master.csv")
         modules = os.listdir(rootfs / self.spec.module_dir.lstrip("/"))
         project_conf = read_project_conf(find_project_conf_dir())
         for relative, text in render_etc(self.spec, project_conf, modules).items():
@@ -500,7 +512,7 @@ class Sandbox:
                 tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
             except OSError:
                 continue
-            texts.append(f"[{path.name}]\n" + "\n".join(tail))
+            texts.append(f"[{path.name}]\n" + ("\n".join(tail) or "(empty)"))
         return "\n".join(texts) or "(no output)"
 
     # --- talking to it ----------------------------------------------------------------------
@@ -666,6 +678,13 @@ class Sandbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_private(path, text)
         return path
+
+
+def _rotate(path: Path, *, always: bool = False) -> None:
+    """Keep one previous copy (``<name>.1``) of a log that is restarted or too large."""
+    with contextlib.suppress(FileNotFoundError):
+        if always or path.stat().st_size > ROTATE_AT_BYTES:
+            os.replace(path, path.with_name(path.name + ".1"))
 
 
 def _write_private(path: Path, text: str) -> None:
