@@ -115,6 +115,13 @@ def ensure_rootfs(
         if rootfs_is_complete(rootfs):
             return rootfs
         if rootfs.exists():
+            users = processes_rooted_in(rootfs)
+            if users:
+                raise SandboxError(
+                    f"{rootfs} is not a complete sandbox rootfs (no {STAMP_FILE}) but processes "
+                    f"{', '.join(map(str, users))} run in it. Fix: stop them (asterisk-cc sandbox "
+                    f"down), then delete {rootfs} so it is built again."
+                )
             progress(f"{rootfs} is incomplete or not a sandbox rootfs: replacing it")
             _remove_tree(rootfs)
         _build(
@@ -275,7 +282,11 @@ def _stop_processes_rooted_in(path: Path) -> None:
 
 
 def _remove_tree(path: Path) -> None:
-    """Delete a rootfs directory, never following a mount into the host's /proc, /sys or /dev."""
+    """Delete a rootfs directory, never following a mount into the host's /proc, /sys or /dev.
+
+    Only for directories no sandbox runs in: a build in progress or a rejected rootfs. A daemon
+    that a package's maintainer script started in it is stopped first.
+    """
     if not path.exists():
         return
     _stop_processes_rooted_in(path)

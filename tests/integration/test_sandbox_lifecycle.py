@@ -16,11 +16,11 @@ import pytest
 
 from asterisk_cc.sandbox import Sandbox, SandboxPorts
 from asterisk_cc.sandbox.rootfs import mounts_under
-from tests.asterisk_fixtures import AsteriskSandbox, free_loopback_ports
+from tests.asterisk_fixtures import AsteriskSandbox, free_loopback_ports, sandbox_name
 
 pytestmark = pytest.mark.asterisk
 
-NAME = "pytest-lifecycle"
+NAME = f"{sandbox_name()}-lifecycle"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
