@@ -1,0 +1,148 @@
+"""The command line as scripts use it: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from asterisk_cc.config import render_sample
+
+SECRETS_ENV = {
+    "ASTERISK_CC_ARI_PASSWORD": "ari-secret",
+    "ASTERISK_CC_AMI_SECRET": "ami-secret",
+    "ASTERISK_CC_WEB_SECRET_KEY": "k" * 32,
+}
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ASTERISK_CC_")}
+    return subprocess.run(
+        [sys.executable, "-m", "asterisk_cc", *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **(env or {})},
+        timeout=60,
+        check=False,
+    )
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_help_lists_every_process_and_exit_codes() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in (
+        "agi",
+        "ari",
+        "dialer",
+        "scheduler",
+        "web",
+        "run-all",
+        "check",
+        "db",
+        "sandbox",
+    ):
+        assert command in result.stdout
+    assert "2 bad configuration" in result.stdout
+
+
+def test_bad_config_file_exit_2_one_paragraph_no_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[ami]\nport = 'x'\n[nonsense]\n", encoding="utf-8")
+    result = run("check", "--config", str(config), env=SECRETS_ENV)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert message.count("\n") == 0
+    assert str(config) in message and "[ami] port" in message and "[nonsense]" in message
+
+
+def test_config_path_from_environment(tmp_path: Path) -> None:
+    config = tmp_path / "from-env.toml"
+    config.write_text("[site]\ntimezone = 'Nowhere/Land'\n", encoding="utf-8")
+    result = run("check", env={**SECRETS_ENV, "ASTERISK_CC_CONFIG": str(config)})
+    assert result.returncode == 2
+    assert str(config) in result.stderr and "Nowhere/Land" in result.stderr
+
+
+def test_missing_config_file_says_how_to_create_it(tmp_path: Path) -> None:
+    result = run("check", "--config", str(tmp_path / "none.toml"))
+    assert result.returncode == 2
+    assert "asterisk-cc config sample" in result.stderr
+
+
+def test_config_sample_and_show_masks_secrets(tmp_path: Path) -> None:
+    sample = run("config", "sample")
+    assert sample.returncode == 0 and sample.stdout == render_sample()
+    config = tmp_path / "c.toml"
+    config.write_text(sample.stdout, encoding="utf-8")
+    shown = run("config", "show", "--config", str(config), env=SECRETS_ENV)
+    assert shown.returncode == 0
+    assert "password = ***" in shown.stdout
+    assert "ari-secret" not in shown.stdout and "ami-secret" not in shown.stdout
+
+
+def test_process_not_in_this_version_exits_6(tmp_path: Path) -> None:
+    result = run("dialer")
+    assert result.returncode == 6
+    assert "not available" in result.stderr
+
+
+def test_db_upgrade_then_current_on_sqlite(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    db_file = tmp_path / "sub" / "cc.sqlite3"
+    config.write_text(f'[database]\nurl = "sqlite:///{db_file}"\n', encoding="utf-8")
+    upgraded = run("db", "upgrade", "--config", str(config))
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert db_file.exists()
+    current = run("db", "current", "--config", str(config))
+    assert current.returncode == 0
+    assert current.stdout.strip() and "empty" not in current.stdout
+
+
+def test_check_reports_each_unreachable_dependency(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        f'[database]\nurl = "postgresql+psycopg://cc:pw@127.0.0.1:{closed_port()}/cc"\n'
+        f"connect_timeout_s = 2\n"
+        f'[ari]\nurl = "http://127.0.0.1:{closed_port()}/ari"\n'
+        f"[ami]\nport = {closed_port()}\n"
+        f"[agi]\nport = {closed_port()}\n",
+        encoding="utf-8",
+    )
+    result = run("check", "--config", str(config), env=SECRETS_ENV)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = {line.split()[1]: line for line in result.stdout.splitlines()}
+    assert lines["config"].startswith("OK")
+    assert lines["database"].startswith("FAIL") and "***" in lines["database"]
+    assert "pw@" not in result.stdout
+    assert lines["ari"].startswith("FAIL") and "does not answer" in lines["ari"]
+    assert lines["ami"].startswith("FAIL") and "does not answer" in lines["ami"]
+    assert lines["agi"].startswith("OK")
+
+
+def test_config_option_before_or_after_the_command(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[site]\ntimezone = 'Nowhere/Land'\n", encoding="utf-8")
+    for args in (("--config", str(config), "check"), ("check", "--config", str(config))):
+        result = run(*args, env=SECRETS_ENV)
+        assert result.returncode == 2, args
+        assert "Nowhere/Land" in result.stderr
+
+
+def test_agi_server_refuses_a_database_without_schema(tmp_path: Path) -> None:
+    # The FastAGI server writes IVR sessions: it must say how to migrate, not fail on a call.
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "new.sqlite3"}"\n', "utf-8")
+    result = run("agi", "--config", str(config))
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    assert f"asterisk-cc --config {config} db upgrade" in result.stderr
