@@ -22,10 +22,10 @@ fail: CI must never pass by skipping the real Asterisk.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import httpx
@@ -90,10 +90,7 @@ class AsteriskSandbox:
         return self.sandbox.cli(command)
 
     def ami_connect(self, timeout_s: float = 5.0) -> AmiClient:
-        spec = self.sandbox.spec
-        return AmiClient.connect(
-            "127.0.0.1", spec.ports.ami, spec.ami_user, spec.ami_secret, timeout_s=timeout_s
-        )
+        return self.sandbox.ami_client(timeout_s=timeout_s)
 
     def call(
         self,
@@ -143,16 +140,9 @@ class AsteriskSandbox:
         for call in calls:
             self.sandbox.hang_up(call)
 
-    @contextlib.contextmanager
-    def queue_member(self, queue: str, interface: str, name: str) -> Iterator[None]:
+    def queue_member(self, queue: str, interface: str, name: str) -> AbstractContextManager[None]:
         """``interface`` is a member of ``queue`` (AMI QueueAdd) until the block ends."""
-        with self.ami_connect() as ami:
-            ami.action("QueueAdd", Queue=queue, Interface=interface, MemberName=name)
-        try:
-            yield
-        finally:
-            with self.ami_connect() as ami:
-                ami.action("QueueRemove", Queue=queue, Interface=interface)
+        return self.sandbox.queue_member(queue, interface, name)
 
     def queue_log(self) -> QueueLogFollower:
         return self.sandbox.queue_log()

@@ -25,12 +25,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
 
 from asterisk_cc.errors import SandboxError
 from asterisk_cc.sandbox.instance import DEFAULT_NAME, PlacedCall, Sandbox
-from asterisk_cc.sandbox.records import CdrFollower, CdrRow
 from asterisk_cc.sandbox.render import CallerScript, SandboxPorts, Wait, parse_dtmf_groups
 
 EXIT_OK = 0
@@ -182,38 +180,13 @@ def _call(sandbox: Sandbox, args: argparse.Namespace) -> int:
     if args.wait:
         sandbox.wait_for_hangup(call, timeout_s=_script_length_s(script) + 60)
         cdr.wait_for_linkedid(call.linkedid, timeout_s=10)
-        rows = _settled_rows(cdr, call.linkedid)
+        rows = cdr.settled_rows(call.linkedid)
         for line in queue_log.records():
             if line.callid in (call.callee_id, call.caller_id):
-                print(
-                    "queue_log",
-                    "|".join([line.callid, line.queue, line.agent, line.event, *line.data]),
-                )
+                print("queue_log", line.summary())
         for row in rows:
-            print(
-                "cdr",
-                row["channel"],
-                row["dstchannel"] or "-",
-                row["lastapp"],
-                row["disposition"],
-                f"duration={row['duration']}",
-                f"billsec={row['billsec']}",
-            )
+            print("cdr", row.summary())
     return EXIT_OK
-
-
-def _settled_rows(cdr: CdrFollower, linkedid: str) -> list[CdrRow]:
-    """The call's CDR rows once no new one has come for half a second (at most 5 s): the
-    channels of one call end, and are written, a few milliseconds apart."""
-    deadline = time.monotonic() + 5
-    rows = [row for row in cdr.records() if row["linkedid"] == linkedid]
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        latest = [row for row in cdr.records() if row["linkedid"] == linkedid]
-        if len(latest) == len(rows):
-            break
-        rows = latest
-    return rows
 
 
 def _print_call(call: PlacedCall) -> None:

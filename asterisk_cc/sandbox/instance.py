@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 
+from asterisk_cc.ami.client import AmiClient
 from asterisk_cc.errors import SandboxError
 from asterisk_cc.sandbox import rootfs as rootfs_module
 from asterisk_cc.sandbox.records import CdrFollower, QueueLogFollower
@@ -659,6 +660,27 @@ class Sandbox:
             if time.monotonic() >= deadline:
                 raise SandboxError(f"call {call.linkedid} still up after {timeout_s:g} s")
             time.sleep(0.2)
+
+    def ami_client(self, *, timeout_s: float = 5.0) -> AmiClient:
+        """A logged-in AMI connection to this instance (use it in a ``with`` block)."""
+        return AmiClient.connect(
+            "127.0.0.1",
+            self.ports.ami,
+            self.spec.ami_user,
+            self.spec.ami_secret,
+            timeout_s=timeout_s,
+        )
+
+    @contextlib.contextmanager
+    def queue_member(self, queue: str, interface: str, member_name: str) -> Iterator[None]:
+        """``interface`` is a dynamic member of ``queue`` (AMI QueueAdd) until the block ends."""
+        with self.ami_client() as ami:
+            ami.action("QueueAdd", Queue=queue, Interface=interface, MemberName=member_name)
+        try:
+            yield
+        finally:
+            with self.ami_client() as ami:
+                ami.action("QueueRemove", Queue=queue, Interface=interface)
 
     def queue_log(self) -> QueueLogFollower:
         """Follows queue_log from now on."""

@@ -67,6 +67,10 @@ class QueueLogLine:
             data = ()
         return cls(int(fields[0]), fields[1], fields[2], fields[3], fields[4], data)
 
+    def summary(self) -> str:
+        """``callid|queue|agent|event|data...``: the line without its timestamp."""
+        return "|".join([self.callid, self.queue, self.agent, self.event, *self.data])
+
 
 @dataclass(frozen=True)
 class CdrRow:
@@ -76,6 +80,13 @@ class CdrRow:
 
     def __getitem__(self, column: str) -> str:
         return self.fields[column]
+
+    def summary(self) -> str:
+        """Who called whom, the last application, and how it ended, on one line."""
+        return (
+            f"{self['channel']} {self['dstchannel'] or '-'} {self['lastapp']} "
+            f"{self['disposition']} duration={self['duration']} billsec={self['billsec']}"
+        )
 
     @classmethod
     def parse_rows(cls, text: str) -> list[CdrRow]:
@@ -190,3 +201,16 @@ class CdrFollower(_RecordFollower[CdrRow]):
 
         rows = self.wait_for(arrived, timeout_s=timeout_s, why=f"{count} CDR row(s) of {linkedid}")
         return [row for row in rows if row["linkedid"] == linkedid]
+
+    def settled_rows(self, linkedid: str, *, timeout_s: float = 5.0) -> list[CdrRow]:
+        """The call's rows once no new one has come for half a second (at most ``timeout_s``):
+        the channels of one call end, and are written, a few milliseconds apart."""
+        deadline = time.monotonic() + timeout_s
+        rows = [row for row in self.records() if row["linkedid"] == linkedid]
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            latest = [row for row in self.records() if row["linkedid"] == linkedid]
+            if len(latest) == len(rows):
+                break
+            rows = latest
+        return rows
