@@ -16,6 +16,7 @@ import contextlib
 import datetime
 import fcntl
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -46,21 +47,66 @@ NETWORK_FAILURE_MARKERS = (
     "Connection timed out",
 )
 
-# debootstrap's lines worth showing as progress.
-DEBOOTSTRAP_MILESTONES = (
-    "I: Retrieving Release",
-    "I: Checking component",
-    "I: Installing core packages",
-    "I: Unpacking required packages",
-    "I: Configuring required packages",
-    "I: Unpacking the base system",
-    "I: Configuring the base system",
-    "I: Base system installed",
-    "E:",
-    "W:",
+# debootstrap's stages, in order: the line that starts each, whether that line is a package
+# line ("I: Retrieving libc6 2.41-12", not "I: Retrieving InRelease"), and what the stage does.
+BUILD_STAGES = (
+    ("I: Retrieving ", False, "reading the package lists"),
+    ("I: Retrieving ", True, "downloading packages"),
+    ("I: Installing core packages", False, "installing the core packages"),
+    ("I: Unpacking required packages", False, "unpacking the required packages"),
+    ("I: Configuring required packages", False, "configuring the required packages"),
+    ("I: Unpacking the base system", False, "unpacking the base system"),
+    ("I: Configuring the base system", False, "configuring the base system"),
+    ("I: Base system installed", False, "base system installed"),
 )
+# debootstrap's one line per package: "I: Retrieving libc6 2.41-12", "I: Unpacking libc6...".
+# Package names start in lower case and versions with a digit, which tells them apart from
+# stage lines such as "I: Retrieving Release" or "I: Unpacking required packages...". (Each
+# package downloaded is also validated, and some extracted: those lines would count it twice.)
+_PACKAGE_LINE = re.compile(
+    r"^I: (?:Retrieving|Unpacking|Configuring) "
+    r"[a-z0-9][a-z0-9+.-]*(?: [0-9]\S*|\.\.\.)$"
+)
+BAR_WIDTH = 16
 
 Progress = Callable[[str], None]
+
+
+class DebootstrapProgress:
+    """Turns debootstrap's output into a progress bar over its stages, with the number of
+    packages done in the current stage every ``package_step`` packages. (debootstrap does not
+    say in advance how many packages a stage has, so the bar counts stages, not packages.)
+    Errors and warnings are passed on as they are."""
+
+    def __init__(self, *, package_step: int = 25) -> None:
+        self.package_step = package_step
+        self.stage = -1
+        self.packages = 0
+
+    def feed(self, line: str) -> str | None:
+        """The progress line to show for debootstrap's ``line``, or None."""
+        if line.startswith(("E:", "W:")):
+            return line
+        is_package = _PACKAGE_LINE.match(line) is not None
+        for index, (prefix, package_line, _) in enumerate(BUILD_STAGES):
+            if index > self.stage and line.startswith(prefix) and is_package == package_line:
+                self.stage, self.packages = index, int(is_package)
+                return self._bar()
+        if is_package and self.stage >= 0:
+            self.packages += 1
+            if self.packages % self.package_step == 0:
+                return self._bar()
+        return None
+
+    def _bar(self) -> str:
+        done = self.stage + 1
+        filled = done * BAR_WIDTH // len(BUILD_STAGES)
+        name = BUILD_STAGES[self.stage][2]
+        counted = f": {self.packages} done" if self.packages else ""
+        return (
+            f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {done}/{len(BUILD_STAGES)} "
+            f"{name}{counted}"
+        )
 
 
 def _quiet(message: str) -> None:
@@ -191,8 +237,9 @@ class _Output:
 
 
 def _run_streaming(command: list[str], progress: Progress, *, timeout_s: float) -> _Output:
-    """Run, passing debootstrap's step lines ("I: ...") to ``progress`` as they come."""
+    """Run, passing debootstrap's progress (and its errors) to ``progress`` as they come."""
     lines: list[str] = []
+    stages = DebootstrapProgress()
     deadline = time.monotonic() + timeout_s
     with subprocess.Popen(
         command,
@@ -207,9 +254,10 @@ def _run_streaming(command: list[str], progress: Progress, *, timeout_s: float) 
             for raw in process.stdout:
                 line = raw.rstrip()
                 lines.append(line)
-                # Milestones only, not one line per package (there are about 200).
-                if line.startswith(DEBOOTSTRAP_MILESTONES):
-                    progress(f"  debootstrap: {line}")
+                # A bar per stage, not one line per package (there are about 200).
+                shown = stages.feed(line)
+                if shown:
+                    progress(f"  {shown}")
                 if time.monotonic() > deadline:
                     process.kill()
                     raise SandboxError(
