@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what asterisk_cc needs on a fresh Debian machine (run as root):
-# Debian packages (debootstrap for the Asterisk sandbox, PostgreSQL for its tests, the Python
+# Debian packages (debootstrap for the Asterisk sandbox, PostgreSQL for its tests, espeak-ng and
+# sox to build IVR prompts from text, the Python
 # venv module) and a virtual environment in .venv with the package and its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-packages=(debootstrap postgresql python3-venv ca-certificates)
+packages=(debootstrap postgresql python3-venv ca-certificates espeak-ng sox)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
