@@ -133,10 +133,34 @@ class SiteSettings:
 class IvrSettings:
     """IVR flows and prompts."""
 
-    flows_dir: str = setting("/etc/asterisk-cc/ivr", "Directory holding the IVR flow files.")
+    flows_dir: str = setting(
+        "/etc/asterisk-cc/ivr",
+        "Directory holding the IVR flow files (<name>.toml; AGI(agi://host:port/<name>) runs one).",
+    )
+    default_flow: str = setting(
+        "hotline", "Flow run for the AGI script name ivr (the asterisk-cc-ivr context's s)."
+    )
     sounds_dirs: list[str] = setting(
-        ["/usr/share/asterisk/sounds", "/var/lib/asterisk/sounds/asterisk-cc"],
-        "Directories searched for prompt files (per language sub-directory, as Asterisk does).",
+        ["/usr/share/asterisk/sounds"],
+        "Asterisk's sound directories (per-language sub-directories, as Asterisk looks them up); "
+        "prompts built from text go into the first one.",
+    )
+    queues_conf: list[str] = setting(
+        ["/etc/asterisk/queues.conf"],
+        "queues.conf files (their #include files are read too): a flow may only route to the "
+        "queues defined there.",
+    )
+    recordings_dir: str = setting(
+        "/var/spool/asterisk/asterisk-cc",
+        "Where Asterisk writes callers' recorded complaints (as Asterisk sees the path; it must "
+        "exist and be writable by Asterisk).",
+    )
+    lookup_timeout_ms: int = setting(
+        2000,
+        "Longest a caller waits for the CRM or the database (milliseconds); then the flow's "
+        "error path is taken.",
+        minimum=100,
+        maximum=30000,
     )
 
 
@@ -160,6 +184,9 @@ class CrmSettings:
     )
     language_column: str = setting("", "Column holding the preferred language (empty = none).")
     timezone_column: str = setting("", "Column holding the customer's time zone (empty = none).")
+    extra_columns: list[str] = setting(
+        [], "Other columns of the table the IVR may branch on or say, e.g. balance."
+    )
     phone_format: str = setting(
         "e164",
         "How the existing table writes phone numbers: e164 (+8613812345678), digits "
@@ -256,6 +283,7 @@ SECTIONS_USED_BY: dict[str, tuple[str, ...]] = {
     "scheduler": ("database", "site", "smtp", "reports"),
     "web": ("database", "web", "site"),
     "db": ("database", "site", "crm"),
+    "ivr": ("site", "ivr"),
     "run-all": ("database", "agi", "site", "ivr", "crm", "ari", "ami"),
     "all": tuple(SECTIONS),
 }

@@ -9,7 +9,8 @@ tolerant and never raise: an unknown tier is STANDARD, an unknown language is No
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
@@ -138,6 +139,12 @@ class Customer:
     ``customer_id`` is the CRM's own key as text (the project's integer id, or an existing
     CRM's customer number). ``phone_e164`` is the number the customer was found by (for a
     phone lookup) or one of the customer's numbers (for an account lookup), when known.
+
+    ``fields`` holds the CRM's other fields (``balance``, ``segment``, ``contract_end``...) for
+    the IVR to branch on or say. Every CRM types them its own way, so they are text here, under
+    lower-case names: a flow says ``balance`` whatever case the CRM's column has. A field the
+    CRM has no value for is absent. The mapping is the customer's own copy (the lookup's dict
+    can change afterwards without changing the customer) and takes no part in hashing.
     """
 
     customer_id: str
@@ -147,9 +154,18 @@ class Customer:
     language: str | None = None
     timezone: str | None = None
     phone_e164: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not self.customer_id:
             raise ValueError("a customer needs a customer_id")
         if self.phone_e164 is not None and not self.phone_e164.startswith("+"):
             raise ValueError(f"phone_e164 must be E.164 (+...), not {self.phone_e164!r}")
+        for name, value in self.fields.items():
+            if not isinstance(name, str):
+                raise TypeError(f"CRM field names must be text, not {name!r}")
+            if not isinstance(value, str):
+                raise TypeError(f"CRM field {name!r} must be text, not {type(value).__name__}")
+        object.__setattr__(
+            self, "fields", {name.lower(): value for name, value in self.fields.items()}
+        )

@@ -16,6 +16,11 @@ Three sources, chosen by ``[crm] source``:
     the account as ``:account``. It is run once when the directory is built, so a typo is a
     :class:`~asterisk_cc.errors.ConfigError` at start-up, not a failed call.
 
+Beyond the standard fields, each source returns the customer's other CRM fields in
+:attr:`Customer.fields <asterisk_cc.core.customers.Customer.fields>`, as text, for the IVR to
+branch on or say: ``customers.attributes`` (builtin), the ``[crm] extra_columns`` (table), every
+column the SELECT returns besides the standard ones (query).
+
 In every mode the caller's number and digits are bound parameters, never SQL text; a number
 that is withheld or not a phone number is "not found" without touching the database.
 """
@@ -23,9 +28,13 @@ that is withheld or not a phone number is "not found" without touching the datab
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import zoneinfo
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, Protocol
 
 import phonenumbers
@@ -41,9 +50,10 @@ from sqlalchemy import (
     select,
     table,
     text,
+    type_coerce,
 )
 from sqlalchemy.exc import DBAPIError, NoSuchTableError, SQLAlchemyError
-from sqlalchemy.types import Integer, TypeEngine
+from sqlalchemy.types import Integer, NullType, TypeEngine
 
 from asterisk_cc.config import CrmSettings, SiteSettings
 from asterisk_cc.core.customers import Customer, normalize_language, parse_tier
@@ -105,6 +115,13 @@ def customer_directory(crm: CrmSettings, site: SiteSettings, engine: Engine) -> 
             "can be read for. Fix: use an ISO 3166 code such as CN, US or GB."
         )
     region = site.default_region.upper()
+    if crm.source != "table" and any(name.strip() for name in crm.extra_columns):
+        log.warning(
+            '[crm] extra_columns is only read with source = "table" (source = %s takes the '
+            "other fields from %s); ignored",
+            crm.source,
+            "customers.attributes" if crm.source == "builtin" else "the query's other columns",
+        )
     if crm.source == "builtin":
         return BuiltinDirectory(engine, region)
     if crm.source == "table":
@@ -168,6 +185,8 @@ class _SqlDirectory:
 
     # --- for the sources to fill in ----------------------------------------------------------
 
+    # A row is the ROLES in order, then whatever the source adds (a phone, other fields).
+
     def _phone_statement(self) -> Select[Any] | TextClause:
         raise NotImplementedError
 
@@ -182,6 +201,9 @@ class _SqlDirectory:
 
     def _row_phone(self, row: Sequence[Any]) -> str | None:
         return None
+
+    def _row_fields(self, row: Sequence[Any]) -> dict[str, str]:
+        return {}
 
     # --- shared machinery --------------------------------------------------------------------
 
@@ -214,6 +236,7 @@ class _SqlDirectory:
             language=normalize_language(_text(values.get("language"))),
             timezone=_timezone(_text(values.get("timezone"))),
             phone_e164=e164 or self._row_phone(row),
+            fields=self._row_fields(row),
         )
 
 
@@ -222,6 +245,40 @@ def _text(value: Any) -> str | None:
         return None
     text_value = str(value).strip()
     return text_value or None
+
+
+def _field_text(value: Any) -> str | None:
+    """A CRM field as the IVR gets it: text, whatever type the CRM stores it as.
+
+    Numbers keep their digits (``Decimal('128.50')`` is ``"128.50"``, never ``1.285E+2``),
+    dates and times are ISO 8601, booleans ``true``/``false``, a JSON object or list its JSON
+    text. None means the CRM has no value: the field is left out.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _named_fields(pairs: Sequence[tuple[str, Any]]) -> dict[str, str]:
+    """``{name: text}`` for the fields that have a value, names lower-case."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        as_text = _field_text(value)
+        if as_text is not None:
+            fields[str(name).lower()] = as_text
+    return fields
 
 
 @functools.lru_cache(maxsize=512)
@@ -241,14 +298,17 @@ def _timezone(name: str | None) -> str | None:
 
 
 class BuiltinDirectory(_SqlDirectory):
-    """The project's own customers: one probe of the unique phone index per call."""
+    """The project's own customers: one probe of the unique phone index per call.
+
+    Rows are the ROLES, a phone number, then ``customers.attributes`` (the other fields).
+    """
 
     def __init__(self, engine: Engine, region: str) -> None:
         super().__init__(engine, region)
         c, p = models.Customer.__table__.c, models.CustomerPhone.__table__.c
         fields = (c.id, c.name, c.account_number, c.tier, c.language, c.timezone)
         self._by_phone = (
-            select(*fields, p.phone_e164)
+            select(*fields, p.phone_e164, c.attributes)
             .select_from(models.CustomerPhone.__table__.join(models.Customer.__table__))
             .where(p.phone_e164 == bindparam("phone"))
         )
@@ -259,7 +319,7 @@ class BuiltinDirectory(_SqlDirectory):
             .limit(1)
             .scalar_subquery()
         )
-        self._by_account = select(*fields, first_phone).where(
+        self._by_account = select(*fields, first_phone, c.attributes).where(
             c.account_number == bindparam("account")
         )
 
@@ -274,6 +334,16 @@ class BuiltinDirectory(_SqlDirectory):
 
     def _row_phone(self, row: Sequence[Any]) -> str | None:
         return _text(row[len(ROLES)])
+
+    def _row_fields(self, row: Sequence[Any]) -> dict[str, str]:
+        attributes = row[len(ROLES) + 1]
+        if not isinstance(attributes, Mapping):  # written by hand as a list or a scalar
+            if attributes is not None:
+                log.warning(
+                    "customers.attributes of customer %s is not a JSON object; ignored", row[0]
+                )
+            return {}
+        return _named_fields(list(attributes.items()))
 
 
 # --- table ---------------------------------------------------------------------------------------
@@ -290,7 +360,10 @@ _COLUMN_KEYS = {
 
 
 class TableDirectory(_SqlDirectory):
-    """An existing CRM table, mapped by ``[crm] table`` and the ``[crm] *_column`` keys."""
+    """An existing CRM table, mapped by ``[crm] table`` and the ``[crm] *_column`` keys.
+
+    Rows are the ROLES, the phone column, then the ``[crm] extra_columns`` in their order.
+    """
 
     def __init__(self, engine: Engine, crm: CrmSettings, region: str) -> None:
         super().__init__(engine, region)
@@ -317,7 +390,9 @@ class TableDirectory(_SqlDirectory):
                     f'[crm] {_COLUMN_KEYS[role]} is empty but source = "table" needs it. Fix: '
                     f"name the column of {crm.table} that holds the customer's {role}."
                 )
-        used = {col for col in mapped.values() if col is not None}
+        extras = self._extra_columns(crm, reflected)
+        self._field_names = tuple(col.lower() for col in extras)
+        used = {col for col in mapped.values() if col is not None} | set(extras)
         crm_table = table(
             name, *(column(col, reflected[col]) for col in sorted(used)), schema=schema or None
         )
@@ -328,10 +403,17 @@ class TableDirectory(_SqlDirectory):
 
         fields = [pick(role) for role in ROLES]
         phone_col = crm_table.c[mapped["phone"]]  # type: ignore[index]
+        # The other fields come back as the driver returns them, not through the reflected
+        # type's conversion: a CRM's free-form column may hold values its declared type would
+        # refuse (text in a SQLite DATE column), and they all become text anyway.
+        others = [
+            type_coerce(crm_table.c[col], NullType()).label(f"field_{n}")
+            for n, col in enumerate(extras)
+        ]
         self._phone_is_integer = isinstance(reflected[mapped["phone"]], Integer)  # type: ignore[index]
         order = crm_table.c[mapped["id"]]  # type: ignore[index]
         self._by_phone = (
-            select(*fields)
+            select(*fields, phone_col, *others)
             .where(phone_col.in_(bindparam("phones", expanding=True)))
             .order_by(order)
             .limit(2)
@@ -339,7 +421,7 @@ class TableDirectory(_SqlDirectory):
         self._by_account: Select[Any] | None = None
         if mapped["account"] is not None:
             self._by_account = (
-                select(*fields, phone_col)
+                select(*fields, phone_col, *others)
                 .where(crm_table.c[mapped["account"]] == bindparam("account"))
                 .order_by(order)
                 .limit(2)
@@ -368,9 +450,40 @@ class TableDirectory(_SqlDirectory):
             )
         return {col["name"]: col["type"] for col in columns}
 
+    def _extra_columns(
+        self, crm: CrmSettings, reflected: Mapping[str, TypeEngine[Any]]
+    ) -> list[str]:
+        """``[crm] extra_columns``, checked against the table like the other columns."""
+        extras: list[str] = []
+        by_field: dict[str, str] = {}
+        for configured in (name.strip() for name in crm.extra_columns):
+            if not configured or configured in extras:
+                continue
+            if configured not in reflected:
+                raise ConfigError(
+                    self._missing_column(
+                        crm.table, "extra_columns", configured, reflected, listed=True
+                    )
+                )
+            field_name = configured.lower()
+            if field_name in by_field:
+                raise ConfigError(
+                    f"[crm] extra_columns has both {by_field[field_name]!r} and {configured!r}: "
+                    f"the IVR knows fields by lower-case name ({field_name!r}), so it cannot tell "
+                    "them apart. Fix: keep one of them, or give the other another name in a view."
+                )
+            by_field[field_name] = configured
+            extras.append(configured)
+        return extras
+
     @staticmethod
     def _missing_column(
-        table_name: str, key: str, configured: str, reflected: Mapping[str, Any]
+        table_name: str,
+        key: str,
+        configured: str,
+        reflected: Mapping[str, Any],
+        *,
+        listed: bool = False,
     ) -> str:
         same_but_case = [name for name in reflected if name.lower() == configured.lower()]
         hint = (
@@ -378,10 +491,11 @@ class TableDirectory(_SqlDirectory):
             if same_but_case
             else ""
         )
-        listed = ", ".join(list(reflected)[:30])
+        columns = ", ".join(list(reflected)[:30])
+        where = f"[crm] {key} lists {configured!r}" if listed else f"[crm] {key} = {configured!r}"
         return (
-            f"[crm] {key} = {configured!r}: {table_name} has no such column{hint}. Fix: use one "
-            f"of its columns: {listed}."
+            f"{where}: {table_name} has no such column{hint}. Fix: use one of its columns: "
+            f"{columns}."
         )
 
     def _warn_without_index(self, name: str, schema: str | None, phone_column: str) -> None:
@@ -420,7 +534,7 @@ class TableDirectory(_SqlDirectory):
         return self._by_account
 
     def _row_phone(self, row: Sequence[Any]) -> str | None:
-        stored = _text(row[len(ROLES)]) if len(row) > len(ROLES) else None
+        stored = _text(row[len(ROLES)])
         if stored is None:
             return None
         if self.phone_format == "digits" and not stored.startswith("+"):
@@ -429,6 +543,9 @@ class TableDirectory(_SqlDirectory):
             return normalize_e164(stored, self.region)
         except InvalidPhoneNumber:
             return None
+
+    def _row_fields(self, row: Sequence[Any]) -> dict[str, str]:
+        return _named_fields(list(zip(self._field_names, row[len(ROLES) + 1 :], strict=True)))
 
 
 def _null(role: str) -> ColumnElement[Any]:
@@ -441,7 +558,11 @@ def _null(role: str) -> ColumnElement[Any]:
 
 
 class QueryDirectory(_SqlDirectory):
-    """The admin's SELECT statements, with the number and the account as bound parameters."""
+    """The admin's SELECT statements, with the number and the account as bound parameters.
+
+    Rows are rearranged into the ROLES, then one mapping of the other columns the SELECT
+    returns (by their lower-case names), which become the customer's other fields.
+    """
 
     def __init__(self, engine: Engine, crm: CrmSettings, region: str) -> None:
         super().__init__(engine, region)
@@ -452,22 +573,22 @@ class QueryDirectory(_SqlDirectory):
             if example is not None
             else "+442079460958"  # a region without an example number: any valid one will do
         )
-        self._by_phone, self._phone_positions, self._phone_binds = self._prepare(
+        self._by_phone, self._phone_layout, self._phone_binds = self._prepare(
             "phone_lookup_query",
             crm.phone_lookup_query,
             _PHONE_PARAMS,
             self._all_phone_params(sample_e164),
         )
         self._by_account: TextClause | None = None
-        self._account_positions: tuple[int | None, ...] = ()
+        self._account_layout = _Layout((), ())
         if crm.account_lookup_query.strip():
-            self._by_account, self._account_positions, _ = self._prepare(
+            self._by_account, self._account_layout, _ = self._prepare(
                 "account_lookup_query", crm.account_lookup_query, ("account",), {"account": "0"}
             )
 
     def _prepare(
         self, key: str, sql: str, allowed: Sequence[str], sample: Mapping[str, Any]
-    ) -> tuple[TextClause, tuple[int | None, ...], tuple[str, ...]]:
+    ) -> tuple[TextClause, _Layout, tuple[str, ...]]:
         where = f"[crm] {key}"
         if not sql.strip():
             raise ConfigError(
@@ -512,7 +633,11 @@ class QueryDirectory(_SqlDirectory):
                 f"{where} returns the columns ({', '.join(keys)}) but must return id and name. "
                 f"Fix: alias them, e.g. {_QUERY_EXAMPLE!r}."
             )
-        return statement, positions, binds
+        others: dict[str, int] = {}
+        for index, name in enumerate(keys):
+            if index not in positions and name not in others:
+                others[name] = index
+        return statement, _Layout(positions, tuple(others.items())), binds
 
     def _all_phone_params(self, e164: str) -> dict[str, Any]:
         return {
@@ -536,10 +661,21 @@ class QueryDirectory(_SqlDirectory):
         row = super()._first(statement, params)
         if row is None:
             return None
-        positions = (
-            self._phone_positions if statement is self._by_phone else self._account_positions
-        )
-        return tuple(row[i] if i is not None else None for i in positions)
+        layout = self._phone_layout if statement is self._by_phone else self._account_layout
+        roles = tuple(row[i] if i is not None else None for i in layout.roles)
+        return (*roles, {name: row[i] for name, i in layout.others})
+
+    def _row_fields(self, row: Sequence[Any]) -> dict[str, str]:
+        return _named_fields(list(row[len(ROLES)].items()))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a query's columns are: each role's position (None = not returned), then the
+    other columns by name and position."""
+
+    roles: tuple[int | None, ...]
+    others: tuple[tuple[str, int], ...]
 
 
 def _position(keys: Sequence[str], role: str) -> int | None:

@@ -250,7 +250,8 @@ class Schedule(Base):
 
 class Customer(Base):
     """A customer of the built-in CRM (``[crm] source = "builtin"``). The tier sets the
-    caller's priority in the queues; language and time zone pick prompts and calling hours."""
+    caller's priority in the queues; language and time zone pick prompts and calling hours;
+    ``attributes`` holds any other CRM field (balance, segment...) the IVR may use."""
 
     __tablename__ = "customers"
 
@@ -262,6 +263,9 @@ class Customer(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(255))
     notes: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONDoc, server_default=text("'{}'"))
+    """Free-form CRM fields, e.g. ``{"balance": "128.50", "segment": "smb"}``: whatever the
+    IVR branches on or says beyond the columns above, without a migration per field."""
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 
