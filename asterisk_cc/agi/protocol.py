@@ -23,6 +23,16 @@ _REPLY_RE = re.compile(
 
 DTMF_BY_ASCII_CODE = {ord(c): c for c in "0123456789*#ABCD"}
 
+# Asterisk reads each command with fgets() into a buffer of AGI_BUF_LEN = 2048 bytes (res_agi.c):
+# a longer line is cut after 2047 bytes and the rest is run as a *second* command, so caller text
+# in a long argument could smuggle in a command of its own. Such lines are refused.
+MAX_COMMAND_LINE_BYTES = 2047
+# parse_args() keeps at most MAX_ARGS - 1 = 127 words and silently drops the rest.
+MAX_COMMAND_WORDS = 127
+# No real AGI line comes near this. Without a cap, a peer that never sends a newline makes the
+# buffer grow without bound, and rescanning it on every read takes quadratic time on the event loop.
+MAX_LINE_BYTES = 1024 * 1024
+
 
 class AgiProtocolError(ValueError):
     """Asterisk sent something that is not AGI."""
@@ -70,7 +80,8 @@ class AgiParser:
     then take replies and hangup notices from :meth:`next_event`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_line_bytes: int = MAX_LINE_BYTES) -> None:
+        self.max_line_bytes = max_line_bytes
         self._buffer = b""
         self._environment: dict[str, str] = {}
         self.environment: dict[str, str] | None = None
@@ -81,7 +92,14 @@ class AgiParser:
         self._buffer += data
         while b"\n" in self._buffer:
             raw, self._buffer = self._buffer.split(b"\n", 1)
+            self._check_length(raw)
             self._line(raw.decode("utf-8", errors="replace").rstrip("\r"))
+        self._check_length(self._buffer)
+
+    def _check_length(self, line: bytes) -> None:
+        # Checked on complete lines too, so the outcome never depends on how reads were split.
+        if len(line) > self.max_line_bytes:
+            raise AgiProtocolError(f"line longer than {self.max_line_bytes} bytes")
 
     def next_event(self) -> AgiEvent | None:
         return self._events.pop(0) if self._events else None
@@ -108,7 +126,9 @@ class AgiParser:
         key, sep, value = line.partition(":")
         if not sep or not key.startswith("agi_"):
             raise AgiProtocolError(f"expected an agi_* environment line, got {line!r}")
-        self._environment[key] = value.strip()
+        # Asterisk writes exactly "key: value": only that one space goes, so caller text such as
+        # a caller ID name keeps any spaces of its own at either end.
+        self._environment[key] = value.removeprefix(" ")
 
 
 def parse_reply(line: str) -> AgiReply:
@@ -116,6 +136,10 @@ def parse_reply(line: str) -> AgiReply:
     match = _REPLY_RE.match(line)
     if match:
         endpos = match.group("endpos")
+        # Asterisk's endpos is a C long (at most 20 characters with the sign); a longer digit
+        # string would make int() raise a plain ValueError instead of the codec's error.
+        if endpos is not None and len(endpos) > 20:
+            raise AgiProtocolError(f"endpos out of range in reply: {line[:80]!r}")
         return AgiReply(
             code=int(match.group("code")),
             result=match.group("result"),
@@ -124,7 +148,8 @@ def parse_reply(line: str) -> AgiReply:
             text=line,
         )
     code = line[:3]
-    if code.isdigit():
+    # isascii(): str.isdigit() also accepts characters such as "²" that int() rejects.
+    if code.isascii() and code.isdigit():
         return AgiReply(int(code), "", text=line)
     raise AgiProtocolError(f"not an AGI reply: {line!r}")
 
@@ -147,4 +172,11 @@ def format_command(*words: str) -> bytes:
     """One command line, e.g. ``format_command("GET", "DATA", "beep", "5000", "4")``."""
     if not words:
         raise ValueError("an AGI command needs at least a verb")
-    return (" ".join(quote_argument(w) for w in words) + "\n").encode("utf-8")
+    if len(words) > MAX_COMMAND_WORDS:
+        raise ValueError(f"an AGI command has at most {MAX_COMMAND_WORDS} words, got {len(words)}")
+    line = (" ".join(quote_argument(w) for w in words) + "\n").encode("utf-8")
+    if len(line) > MAX_COMMAND_LINE_BYTES:
+        raise ValueError(
+            f"an AGI command line is at most {MAX_COMMAND_LINE_BYTES} bytes, got {len(line)}"
+        )
+    return line

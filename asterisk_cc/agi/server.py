@@ -60,9 +60,19 @@ class AgiSession:
     async def command(self, *words: str) -> AgiReply:
         """Send one command and wait for its reply, noting any HANGUP line on the way."""
         line = format_command(*words)
-        self.writer.write(line)
-        await self.writer.drain()
-        self.commands_sent += 1
+        try:
+            self.writer.write(line)
+            await self.writer.drain()
+            self.commands_sent += 1
+            return await self._reply(line)
+        except ConnectionError as exc:
+            # Asterisk closes the socket when the AGI ends (e.g. AGIEXITONHANGUP); a command
+            # written after that comes back as a reset or broken pipe instead of a clean EOF.
+            # Either way the call is gone: a hangup, not a handler failure to fail over from.
+            self.hung_up = True
+            raise AgiHangup(f"the AGI connection was lost: {exc}") from exc
+
+    async def _reply(self, line: bytes) -> AgiReply:
         while True:
             event = self.parser.next_event()
             if event is None:
