@@ -41,6 +41,7 @@ EXIT_INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from asterisk_cc.agi.ivr_cli import add_ivr_parser
     from asterisk_cc.sandbox.cli import add_sandbox_parser
 
     # --config and --log-level are accepted before and after the command (`asterisk-cc check
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_db_current
     )
 
+    add_ivr_parser(sub, common, lambda args: settings_for(args, needed_by="ivr"))
     add_sandbox_parser(sub)
 
     demo = sub.add_parser(

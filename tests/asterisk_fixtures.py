@@ -140,9 +140,11 @@ class AsteriskSandbox:
         for call in calls:
             self.sandbox.hang_up(call)
 
-    def queue_member(self, queue: str, interface: str, name: str) -> AbstractContextManager[None]:
+    def queue_member(
+        self, queue: str, interface: str, name: str, *, paused: bool = False
+    ) -> AbstractContextManager[None]:
         """``interface`` is a member of ``queue`` (AMI QueueAdd) until the block ends."""
-        return self.sandbox.queue_member(queue, interface, name)
+        return self.sandbox.queue_member(queue, interface, name, paused=paused)
 
     def queue_log(self) -> QueueLogFollower:
         return self.sandbox.queue_log()

@@ -45,6 +45,9 @@ class IvrTrip:
     inputs: Mapping[str, Any] = field(default_factory=dict)
     language: str | None = None
     customer_id: int | None = None
+    # The CRM's id of the caller as text (any CRM); customer_id is set from it for the
+    # built-in CRM, whose ids the project's tables can reference.
+    customer_ref: str = ""
 
 
 def record_ivr_trip(session: Session, trip: IvrTrip, *, default_region: str) -> IvrSession:

@@ -202,6 +202,11 @@ class Sandbox:
         return self.rootfs / self.spec.tree.relative_to("/")
 
     @property
+    def sounds_dir(self) -> Path:
+        """Asterisk's sounds directory (astdatadir/sounds), as the host sees it."""
+        return self.rootfs / "usr" / "share" / "asterisk" / "sounds"
+
+    @property
     def queue_log_path(self) -> Path:
         return self.tree / "log" / "queue_log"
 
@@ -406,8 +411,9 @@ class Sandbox:
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
-        for sub in ("run", "log/cdr-csv", "lib/keys", "spool", "cache"):
+        for sub in ("run", "log/cdr-csv", "lib/keys", "spool/asterisk-cc", "cache"):
             (tree / sub).mkdir(parents=True, exist_ok=True)
+        _relative_sound_links(rootfs)
         # messages.log starts afresh, so a failed start shows this run's lines only; the
         # records (read from an offset by followers) are rotated only once they grow large.
         _rotate(tree / "log" / "messages.log", always=True)
@@ -672,10 +678,18 @@ class Sandbox:
         )
 
     @contextlib.contextmanager
-    def queue_member(self, queue: str, interface: str, member_name: str) -> Iterator[None]:
+    def queue_member(
+        self, queue: str, interface: str, member_name: str, *, paused: bool = False
+    ) -> Iterator[None]:
         """``interface`` is a dynamic member of ``queue`` (AMI QueueAdd) until the block ends."""
         with self.ami_client() as ami:
-            ami.action("QueueAdd", Queue=queue, Interface=interface, MemberName=member_name)
+            ami.action(
+                "QueueAdd",
+                Queue=queue,
+                Interface=interface,
+                MemberName=member_name,
+                Paused="true" if paused else "false",
+            )
         try:
             yield
         finally:
@@ -695,11 +709,42 @@ class Sandbox:
         self._save_state(pid=self.running_pid())
         database_url = database_url or f"sqlite:///{self.state_dir / 'asterisk-cc.sqlite3'}"
         text = render_client_toml(
-            self.spec, database_url=database_url, web_secret_key=secrets.token_hex(32)
+            self.spec,
+            database_url=database_url,
+            web_secret_key=secrets.token_hex(32),
+            flows_dir=str(find_project_conf_dir().parent / "ivr"),
+            sounds_dir=str(self.sounds_dir),
+            queues_conf=str(self.tree / "etc" / "queues.conf"),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_private(path, text)
         return path
+
+
+def _relative_sound_links(rootfs: Path) -> None:
+    """Debian links sounds/en to /etc/alternatives/..., an absolute path that only means the
+    right thing inside the chroot. The host builds and checks prompts there too (the IVR's
+    sounds), so such links are made relative to the rootfs; Asterisk sees the same files."""
+    sounds = rootfs / "usr" / "share" / "asterisk" / "sounds"
+    if not sounds.is_dir():
+        return
+    for link in sounds.iterdir():
+        if not link.is_symlink() or not os.readlink(link).startswith("/"):
+            continue
+        target = os.readlink(link)
+        for _ in range(8):  # follow the chain of alternatives inside the rootfs
+            inside = rootfs / target.lstrip("/")
+            if not inside.is_symlink():
+                break
+            hop = os.readlink(inside)
+            target = hop if hop.startswith("/") else str(Path(target).parent / hop)
+        resolved = rootfs / target.lstrip("/")
+        if not resolved.is_dir():
+            continue
+        temporary = link.with_name(f".{link.name}.{os.getpid()}")
+        temporary.unlink(missing_ok=True)
+        temporary.symlink_to(os.path.relpath(resolved, sounds))
+        temporary.replace(link)
 
 
 def _rotate(path: Path, *, always: bool = False) -> None:

@@ -10,6 +10,7 @@ that touches processes, mounts or files lives in :mod:`asterisk_cc.sandbox.insta
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -31,10 +32,19 @@ QUEUES_FILE = "queues_asterisk_cc.conf"
 ARI_FILE = "ari_asterisk_cc.conf"
 MANAGER_FILE = "manager_asterisk_cc.conf"
 HTTP_FILE = "http_asterisk_cc.conf"
-PROJECT_CONF_FILES = (EXTENSIONS_FILE, QUEUES_FILE, ARI_FILE, MANAGER_FILE, HTTP_FILE)
+VOICEMAIL_FILE = "voicemail_asterisk_cc.conf"
+PROJECT_CONF_FILES = (
+    EXTENSIONS_FILE,
+    QUEUES_FILE,
+    ARI_FILE,
+    MANAGER_FILE,
+    HTTP_FILE,
+    VOICEMAIL_FILE,
+)
 # The shipped ARI/AMI users carry these placeholders; the sandbox puts its random secrets there.
 ARI_PASSWORD_PLACEHOLDER = "CHANGE_ME_ARI_PASSWORD"  # noqa: S105 (a placeholder, not a secret)
 AMI_SECRET_PLACEHOLDER = "CHANGE_ME_AMI_SECRET"  # noqa: S105
+VOICEMAIL_PIN_PLACEHOLDER = "CHANGE_ME_VOICEMAIL_PIN"
 # The user names of the shipped snippets (and the defaults of asterisk-cc.toml).
 PROJECT_USER = "asterisk-cc"
 # Sub-directory of the private etc that receives the project's snippets, as on a real PBX
@@ -151,6 +161,8 @@ class SandboxSpec:
     ari_app: str = PROJECT_USER
     module_dir: str = DEFAULT_MODULE_DIR
     verbose: int = 2
+    # The project's voicemail box needs a PIN; the sandbox's is random, like its other secrets.
+    voicemail_pin: str = field(default_factory=lambda: f"{secrets.randbelow(10**8):08d}")
 
     def __post_init__(self) -> None:
         check_instance_name(self.name)
@@ -163,6 +175,11 @@ class SandboxSpec:
     def tree(self) -> PurePosixPath:
         """The private Asterisk tree, as seen from inside the chroot."""
         return SANDBOX_ROOT_IN_CHROOT / self.name
+
+    @property
+    def recordings_dir(self) -> PurePosixPath:
+        """Where Asterisk records callers (complaints), inside the chroot."""
+        return self.tree / "spool" / "asterisk-cc"
 
     @property
     def asterisk_conf(self) -> PurePosixPath:
@@ -205,7 +222,16 @@ class Dtmf:
     digits: str
 
 
-Step = Wait | Dtmf
+@dataclass(frozen=True)
+class Speak:
+    """The caller says something: a stock sound (``hello-world``) played into the call, so
+    there is real audio for a recording."""
+
+    sound: str
+
+
+Step = Wait | Dtmf | Speak
+_SPEAKABLE = re.compile(r"^[a-z0-9-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -222,6 +248,13 @@ class CallerScript:
                 if not 0 <= step.seconds <= 3600:
                     raise SandboxError(f"a caller wait of {step.seconds} s is outside 0..3600 s")
                 encoded.append(f"w{step.seconds:g}")
+            elif isinstance(step, Speak):
+                if not _SPEAKABLE.match(step.sound):
+                    raise SandboxError(
+                        f"a caller can speak a stock sound named with a-z, 0-9 and -, "
+                        f"not {step.sound!r}"
+                    )
+                encoded.append(f"p{step.sound}")
             else:
                 if not DTMF_ALLOWED.match(step.digits):
                     raise SandboxError(
@@ -320,6 +353,7 @@ def install_project_conf(files: Mapping[str, str], spec: SandboxSpec) -> dict[st
     for name, placeholder, secret in (
         (ARI_FILE, ARI_PASSWORD_PLACEHOLDER, spec.ari_password),
         (MANAGER_FILE, AMI_SECRET_PLACEHOLDER, spec.ami_secret),
+        (VOICEMAIL_FILE, VOICEMAIL_PIN_PLACEHOLDER, spec.voicemail_pin),
     ):
         if placeholder not in installed[name]:
             raise SandboxError(
@@ -344,6 +378,7 @@ def render_etc(
         "cdr.conf": render_cdr_conf(),
         "queues.conf": render_queues_conf(),
         "extensions.conf": render_extensions_conf(spec),
+        "voicemail.conf": render_voicemail_conf(),
     }
     files.update(install_project_conf(project_conf, spec))
     return files
@@ -504,6 +539,17 @@ def render_queues_conf() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_voicemail_conf() -> str:
+    return (
+        "[general]\n"
+        "format = wav\n"
+        "attach = no\n"
+        "\n"
+        "; the project's mailbox for IVR callers (8000@asterisk-cc)\n"
+        f'#include "{PROJECT_CONF_SUBDIR}/{VOICEMAIL_FILE}"\n'
+    )
+
+
 def render_extensions_conf(spec: SandboxSpec) -> str:
     header = _header(spec.name)
     return (
@@ -531,7 +577,7 @@ def render_test_dialplan() -> str:
     return f"""\
 ; A scripted caller. A test originates Local/<exten>@<context>/n with this context for the
 ; other half: once the called side answers, this half runs the steps in
-; {CALLER_SCRIPT_VARIABLE} ('/'-separated: w<seconds> waits, d<digits> presses keys), then hangs
+; {CALLER_SCRIPT_VARIABLE} ('/'-separated: w<seconds> waits, d<digits> presses keys, p<sound> plays a sound), then hangs
 ; up. The digits reach the called side as real DTMF.
 [{CALLER_CONTEXT}]
 exten => s,1,Set(STEP=1)
@@ -539,9 +585,12 @@ exten => s,1,Set(STEP=1)
  same => n,GotoIf($["${{ACTION}}" = ""]?end)
  same => n,Set(STEP=$[${{STEP}} + 1])
  same => n,GotoIf($["${{ACTION:0:1}}" = "d"]?dtmf)
+ same => n,GotoIf($["${{ACTION:0:1}}" = "p"]?speak)
  same => n,Wait(${{ACTION:1}})
  same => n,Goto(next)
  same => n(dtmf),SendDTMF(${{ACTION:1}})
+ same => n,Goto(next)
+ same => n(speak),Playback(${{ACTION:1}})
  same => n,Goto(next)
  same => n(end),Hangup()
 
@@ -571,8 +620,17 @@ exten => _[a-z].,1,Set(KIND=${{CUT(EXTEN,-,1)}})
 """
 
 
-def render_client_toml(spec: SandboxSpec, *, database_url: str, web_secret_key: str) -> str:
-    """An asterisk-cc configuration whose ARI, AMI and FastAGI point at this sandbox."""
+def render_client_toml(
+    spec: SandboxSpec,
+    *,
+    database_url: str,
+    web_secret_key: str,
+    flows_dir: str = "",
+    sounds_dir: str = "",
+    queues_conf: str = "",
+) -> str:
+    """An asterisk-cc configuration whose ARI, AMI, FastAGI and IVR point at this sandbox
+    (``sounds_dir`` and ``queues_conf`` as the host sees the sandbox's files)."""
 
     def quoted(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -597,6 +655,12 @@ def render_client_toml(spec: SandboxSpec, *, database_url: str, web_secret_key: 
         'bind = "127.0.0.1"\n'
         f"port = {spec.ports.agi}\n"
         'failover_context = "asterisk-cc-failover"\n'
+        "\n[ivr]\n"
+        f"flows_dir = {quoted(flows_dir)}\n"
+        f"sounds_dirs = [{quoted(sounds_dir)}]\n"
+        f"queues_conf = [{quoted(queues_conf)}]\n"
+        "# as Asterisk sees it, inside its chroot\n"
+        f"recordings_dir = {quoted(str(spec.recordings_dir))}\n"
         "\n[web]\n"
         f"secret_key = {quoted(web_secret_key)}\n"
     )

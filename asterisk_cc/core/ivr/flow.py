@@ -301,18 +301,19 @@ _PROMPT_FIELDS = (
 
 
 def _edges(node: Node) -> Iterator[tuple[str, str | None]]:
-    for name in ("next", "on_exhausted", "found", "not_found", "otherwise"):
-        if hasattr(node, name):
-            yield name, getattr(node, name)
-    for name in ("on_error", "on_missing", "other_number"):
-        if hasattr(node, name):
-            yield name, getattr(node, name)
+    """In the order a reader follows them: choices and cases, the way on, then the ways out."""
     if isinstance(node, Menu):
         for key, target in node.choices.items():
             yield f"choices.{key}", target
     if isinstance(node, Condition):
         for index, (_, target) in enumerate(node.cases):
             yield f"when[{index}].goto", target
+    for name in ("found", "next", "not_found", "otherwise", "on_exhausted"):
+        if hasattr(node, name):
+            yield name, getattr(node, name)
+    for name in ("other_number", "on_missing", "on_error"):
+        if hasattr(node, name):
+            yield name, getattr(node, name)
 
 
 # --- parsing ---------------------------------------------------------------------------------
