@@ -218,6 +218,7 @@ class IvrRunner:
             "BEEP",
             f"s={action.silence_s}",
         )
+        logger.debug("RECORD FILE %s for call %s: %s", path, call.session.uniqueid, reply.text)
         if reply.result_int == -1:
             if reply.data == "hangup" or call.session.hung_up:
                 raise AgiHangup("the caller hung up while recording")
