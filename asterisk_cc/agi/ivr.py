@@ -132,7 +132,9 @@ class IvrRunner:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ivr-db")
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Drop queued database work and wait for what is running (each call is bounded by
+        the database's own timeouts), so no connection is left half-used."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     async def _backend(self, call: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()

@@ -99,6 +99,13 @@ class Hotline:
                 pytest.fail(f"no IVR session recorded for {call.callee_id} in {timeout_s} s")
             time.sleep(0.2)
 
+    def channel_variable(self, call: PlacedCall, name: str) -> str:
+        response = self.asterisk.ari.get(
+            f"/channels/{call.callee_id}/variable", params={"variable": name}
+        )
+        response.raise_for_status()
+        return str(response.json()["value"])
+
     def rows(self, model: type, **where: object) -> list:  # type: ignore[type-arg]
         with Session(self.engine) as session:
             query = select(model).filter_by(**where)
@@ -175,13 +182,24 @@ def test_a_caller_chooses_sales_and_waits_in_its_queue(hotline: Hotline) -> None
         # The caller is in the queue's list of callers, with the standard tier's priority.
         waiting = hotline.asterisk.cli("queue show sales")
         assert re.search(r"prio: 0", waiting), waiting
+        # The channel carries what the agent's screen pop shows.
+        carried = {
+            name: hotline.channel_variable(call, name)
+            for name in ("ASTERISK_CC_TIER", "ASTERISK_CC_LANGUAGE", "ASTERISK_CC_IVR_PATH")
+        }
+        interaction_id = hotline.channel_variable(call, "ASTERISK_CC_INTERACTION_ID")
         hotline.asterisk.hang_up(call)
+    assert carried == {
+        "ASTERISK_CC_TIER": "standard",
+        "ASTERISK_CC_LANGUAGE": "zh",
+        "ASTERISK_CC_IVR_PATH": "welcome>hours>identify>language>main_menu>sales",
+    }
     session = hotline.session_of(call)
     assert session.outcome == "queued"
     assert session.path == ["welcome", "hours", "identify", "language", "main_menu", "sales"]
     assert session.caller_e164 == UNKNOWN_NUMBER
     (interaction,) = hotline.rows(Interaction, linkedid=call.linkedid)
-    assert interaction.customer_id is None
+    assert interaction.customer_id is None and str(interaction.id) == interaction_id
 
 
 def test_an_invalid_key_is_retried(hotline: Hotline) -> None:
@@ -285,6 +303,30 @@ def test_after_hours_the_caller_books_a_callback(hotline: Hotline) -> None:
     assert session.outcome == "callback", steps_of(session)
     (request,) = hotline.rows(CallbackRequest, phone_e164=number)
     assert request.queue_id is not None
+
+
+def test_after_hours_the_caller_leaves_a_voicemail(hotline: Hotline) -> None:
+    hotline.now[0] = SUNDAY
+    inbox = hotline.asterisk.sandbox.tree / "spool" / "voicemail" / "asterisk-cc" / "8000" / "INBOX"
+    before = set(inbox.glob("msg*.txt")) if inbox.exists() else set()
+    speak = hotline.seconds("zh", "welcome") + hotline.seconds("zh", "closed") + SETTLE_S
+    call = hotline.call(
+        [
+            Wait(speak),
+            Dtmf("2"),
+            Wait(hotline.seconds("zh", "leave_message") + 2),
+            Speak("hello-world"),
+            Wait(1),
+        ]
+    )
+    hotline.asterisk.wait_for_hangup(call, timeout_s=60)
+    session = hotline.session_of(call)
+    assert session.outcome == "voicemail"
+    deadline = time.monotonic() + 10
+    while not set(inbox.glob("msg*.txt")) - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (message,) = set(inbox.glob("msg*.txt")) - before
+    assert 'callerid="Caller" <+8613900000009>' in message.read_text(encoding="utf-8")
 
 
 def test_a_complaint_is_recorded_into_a_ticket(hotline: Hotline) -> None:

@@ -133,6 +133,46 @@ def test_database_stopped_mid_call_sends_the_caller_to_the_failover(
     engine.dispose()
 
 
+def test_a_crm_lookup_that_times_out_sends_the_caller_to_the_failover(
+    asterisk: AsteriskSandbox,
+    postgres_database_factory: Callable[[], URL],
+    tmp_path: Path,
+) -> None:
+    url = postgres_database_factory()
+    config = configure(asterisk, tmp_path, url.render_as_string(hide_password=False))
+    settings = load_settings(config, needed_by="agi")
+    engine = make_engine(settings.database)
+    upgrade(engine)
+    runner = IvrRunner(DatabaseBackend(settings, engine), ivr_options(settings))
+    flows = flow_library(settings.ivr, default_timezone="UTC")
+    router = make_router({}, runner=runner, flows=flows, default_flow="small")
+    queue_log = asterisk.queue_log()
+    blocker = engine.connect()
+    try:
+        # Another transaction holds the customers table: the caller's lookup cannot finish.
+        blocker.exec_driver_sql("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
+        with (
+            run_server_in_thread(
+                router, port=asterisk.agi_port, failover_context=settings.agi.failover_context
+            ),
+            asterisk.queue_member("support", ringing_agent(), "Failover Agent"),
+        ):
+            started = time.monotonic()
+            call = call_small(asterisk, (Wait(40),))
+            (entered,) = queue_log.wait_for_events(call.callee_id, ["ENTERQUEUE"], timeout_s=30)
+            waited_s = time.monotonic() - started
+            asterisk.hang_up(call)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert entered.queue == "support"
+    # The caller waited about [ivr] lookup_timeout_ms, not for the lock.
+    assert settings.ivr.lookup_timeout_ms / 1000 <= waited_s < 15
+    assert runner.stats.failovers == 1
+    runner.close()
+    engine.dispose()
+
+
 class ClassicAgiBridge:
     """Asterisk's FastAGI connection handed to a classic AGI process as its stdin and stdout,
     exactly as Asterisk does with AGI(script): one process per call."""

@@ -142,6 +142,7 @@ def test_english_customer_gets_english_prompts_without_the_language_menu() -> No
     assert caller.of(a.SetLanguage) == [a.SetLanguage("zh"), a.SetLanguage("en")]
     assert isinstance(final, a.RouteToQueue)
     assert (final.queue, final.priority) == ("support", 5)
+    assert final.variables["QUEUE_MAX_PENALTY"] == "1"  # the skill a gold customer gets
     # Stock English sounds where the flow names them, built prompts elsewhere.
     assert played(caller)[-1] == "one-moment-please"
     assert "asterisk-cc/hotline/main_menu" in played(caller)

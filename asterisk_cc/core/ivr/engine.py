@@ -471,6 +471,9 @@ class IvrEngine:
             "ASTERISK_CC_IVR_PATH": ">".join(self.path),
             "ASTERISK_CC_SURVEY": node.survey,
         }
+        if tier in node.max_penalty:
+            # app_queue then rings only members this skilled (penalty = skill level).
+            variables["QUEUE_MAX_PENALTY"] = str(node.max_penalty[tier])
         yield a.RouteToQueue(queue, self.flow.priorities.get(tier, 0), node.timeout_s, variables)
         return None
 

@@ -185,6 +185,8 @@ class QueueRoute:
     prompts: tuple[str, ...] = ()
     timeout_s: int | None = None
     survey: str = ""
+    # Skill by tier: only members whose penalty (skill level) is at most this are rung.
+    max_penalty: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -408,7 +410,7 @@ _NODE_KEYS: dict[str, set[str]] = {
     "say": {"what", "var", "next", "prompts", "after_prompts", "currency", "on_missing"},
     "language": {"next", "prompts", "choices", "use_customer", "timeout_s"},
     "set": {"values", "next"},
-    "queue": {"queue", "by_tier", "prompts", "timeout_s", "survey"},
+    "queue": {"queue", "by_tier", "prompts", "timeout_s", "survey", "max_penalty"},
     "transfer": {"extension", "context", "prompts"},
     "voicemail": {"mailbox", "prompts"},
     "callback": {
@@ -701,6 +703,20 @@ def _parse_node(
         survey = g(data, "survey", where, str, "")
         if survey and not NAME.match(survey):
             r.problem(f"{where}.survey", "name a survey flow (lower-case letters, digits, _)")
+        max_penalty = {}
+        for tier, penalty in r.mapping(data, "max_penalty", where).items():
+            if (
+                tier not in {t.value for t in Tier}
+                or not isinstance(penalty, int)
+                or isinstance(penalty, bool)
+                or penalty < 0
+            ):
+                r.problem(
+                    f"{where}.max_penalty.{tier}",
+                    "map a tier (vip, gold, standard) to a penalty 0 or more",
+                )
+            else:
+                max_penalty[tier] = penalty
         return QueueRoute(
             node_id,
             queue,
@@ -708,6 +724,7 @@ def _parse_node(
             prompts=prompts(data, "prompts", where),
             timeout_s=timeout,
             survey=survey,
+            max_penalty=max_penalty,
         )
     if kind == "transfer":
         extension = r.required(data, "extension", where)
