@@ -6,12 +6,14 @@ tests independent of the time of day.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -99,6 +101,40 @@ def call_small(asterisk: AsteriskSandbox, steps: tuple[Wait | Dtmf, ...]) -> Pla
     return asterisk.call("small@asterisk-cc-ivr", CallerScript(steps), caller_id=CALLER)
 
 
+@dataclass
+class SmallFlowServer:
+    """The FastAGI server running the small flow on a PostgreSQL CRM, with a member in the
+    default queue so that a caller sent to the failover shows up there."""
+
+    runner: IvrRunner
+    engine: Engine
+    lookup_timeout_s: float
+
+
+@contextlib.contextmanager
+def small_flow_server(
+    asterisk: AsteriskSandbox, database: URL, directory: Path
+) -> Iterator[SmallFlowServer]:
+    config = configure(asterisk, directory, database.render_as_string(hide_password=False))
+    settings = load_settings(config, needed_by="agi")
+    engine = make_engine(settings.database)
+    upgrade(engine)
+    runner = IvrRunner(DatabaseBackend(settings, engine), ivr_options(settings))
+    flows = flow_library(settings.ivr, default_timezone="UTC")
+    router = make_router({}, runner=runner, flows=flows, default_flow="small")
+    try:
+        with (
+            run_server_in_thread(
+                router, port=asterisk.agi_port, failover_context=settings.agi.failover_context
+            ),
+            asterisk.queue_member("support", ringing_agent(), "Failover Agent"),
+        ):
+            yield SmallFlowServer(runner, engine, settings.ivr.lookup_timeout_ms / 1000)
+    finally:
+        runner.close()
+        engine.dispose()
+
+
 def test_database_stopped_mid_call_sends_the_caller_to_the_failover(
     asterisk: AsteriskSandbox,
     postgres_server: URL,
@@ -106,20 +142,8 @@ def test_database_stopped_mid_call_sends_the_caller_to_the_failover(
     tmp_path: Path,
 ) -> None:
     url = postgres_database_factory()
-    config = configure(asterisk, tmp_path, url.render_as_string(hide_password=False))
-    settings = load_settings(config, needed_by="agi")
-    engine = make_engine(settings.database)
-    upgrade(engine)
-    runner = IvrRunner(DatabaseBackend(settings, engine), ivr_options(settings))
-    flows = flow_library(settings.ivr, default_timezone="UTC")
-    router = make_router({}, runner=runner, flows=flows, default_flow="small")
     queue_log = asterisk.queue_log()
-    with (
-        run_server_in_thread(
-            router, port=asterisk.agi_port, failover_context=settings.agi.failover_context
-        ),
-        asterisk.queue_member("support", ringing_agent(), "Failover Agent"),
-    ):
+    with small_flow_server(asterisk, url, tmp_path) as server:
         call = call_small(asterisk, (Wait(3), Dtmf("1"), Wait(40)))
         # The caller is in the menu (the CRM lookup worked): now the database goes away.
         time.sleep(1.5)
@@ -128,9 +152,7 @@ def test_database_stopped_mid_call_sends_the_caller_to_the_failover(
         asterisk.hang_up(call)
     # The failover context apologised and queued the caller in the default queue.
     assert entered.queue == "support"
-    assert runner.stats.failovers == 1 and runner.stats.backend_failures >= 1
-    runner.close()
-    engine.dispose()
+    assert server.runner.stats.failovers == 1 and server.runner.stats.backend_failures >= 1
 
 
 def test_a_crm_lookup_that_times_out_sends_the_caller_to_the_failover(
@@ -138,39 +160,24 @@ def test_a_crm_lookup_that_times_out_sends_the_caller_to_the_failover(
     postgres_database_factory: Callable[[], URL],
     tmp_path: Path,
 ) -> None:
-    url = postgres_database_factory()
-    config = configure(asterisk, tmp_path, url.render_as_string(hide_password=False))
-    settings = load_settings(config, needed_by="agi")
-    engine = make_engine(settings.database)
-    upgrade(engine)
-    runner = IvrRunner(DatabaseBackend(settings, engine), ivr_options(settings))
-    flows = flow_library(settings.ivr, default_timezone="UTC")
-    router = make_router({}, runner=runner, flows=flows, default_flow="small")
     queue_log = asterisk.queue_log()
-    blocker = engine.connect()
-    try:
-        # Another transaction holds the customers table: the caller's lookup cannot finish.
-        blocker.exec_driver_sql("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
-        with (
-            run_server_in_thread(
-                router, port=asterisk.agi_port, failover_context=settings.agi.failover_context
-            ),
-            asterisk.queue_member("support", ringing_agent(), "Failover Agent"),
-        ):
+    with small_flow_server(asterisk, postgres_database_factory(), tmp_path) as server:
+        blocker = server.engine.connect()
+        try:
+            # Another transaction holds the customers table: the caller's lookup cannot finish.
+            blocker.exec_driver_sql("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
             started = time.monotonic()
             call = call_small(asterisk, (Wait(40),))
             (entered,) = queue_log.wait_for_events(call.callee_id, ["ENTERQUEUE"], timeout_s=30)
             waited_s = time.monotonic() - started
             asterisk.hang_up(call)
-    finally:
-        blocker.rollback()
-        blocker.close()
+        finally:
+            blocker.rollback()
+            blocker.close()
     assert entered.queue == "support"
     # The caller waited about [ivr] lookup_timeout_ms, not for the lock.
-    assert settings.ivr.lookup_timeout_ms / 1000 <= waited_s < 15
-    assert runner.stats.failovers == 1
-    runner.close()
-    engine.dispose()
+    assert server.lookup_timeout_s <= waited_s < 15
+    assert server.runner.stats.failovers == 1
 
 
 class ClassicAgiBridge:
