@@ -66,8 +66,11 @@ def free_loopback_ports(count: int) -> list[int]:
 
 
 def sandbox_name() -> str:
+    """``pytest`` (``pytest-<worker>`` under xdist); ``ASTERISK_CC_TEST_SANDBOX`` names another,
+    so that two test runs on one machine each have an Asterisk of their own."""
+    base = os.environ.get("ASTERISK_CC_TEST_SANDBOX", "").strip() or "pytest"
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return f"pytest-{worker}" if worker else "pytest"
+    return f"{base}-{worker}" if worker else base
 
 
 @dataclass
