@@ -98,6 +98,7 @@ class AgentState(StrEnum):
     RESERVED = "reserved"  # held for a preview or a dialer call
     RINGING = "ringing"
     TALKING = "talking"
+    HOLD = "hold"  # on a call, the customer on hold
     WRAP_UP = "wrap_up"
     PAUSED = "paused"
 

@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from asterisk_cc.config import DatabaseSettings
@@ -251,3 +251,31 @@ def _agent(session: Session) -> int:
     session.add(agent)
     session.flush()
     return agent.id
+
+
+def test_downgrade_below_the_hold_state_keeps_hold_time_as_talk_time(
+    empty_engine: Engine,
+) -> None:
+    upgrade(empty_engine)
+    insert = text(
+        "INSERT INTO agent_state_changes (agent_id, state, at) VALUES (:agent, :state, :at)"
+    )
+    at = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    if empty_engine.dialect.name == "sqlite":
+        at = at.replace(tzinfo=None)  # stored as UTC text, as UTCDateTime does
+    with empty_engine.begin() as connection:
+        connection.execute(text("INSERT INTO agents (login, name) VALUES ('1001', 'Han Meimei')"))
+        agent = connection.execute(text("SELECT id FROM agents")).scalar_one()
+        connection.execute(insert, {"agent": agent, "state": "hold", "at": at})
+    downgrade(empty_engine, "0002")
+    with empty_engine.connect() as connection:
+        states = connection.execute(text("SELECT state FROM agent_state_changes")).scalars()
+        assert list(states) == ["talking"]
+    with pytest.raises(DBAPIError), empty_engine.begin() as connection:
+        connection.execute(insert, {"agent": agent, "state": "hold", "at": at})
+    upgrade(empty_engine)
+    assert schema_diff(empty_engine) == []
+    names = {c["name"] for c in inspect(empty_engine).get_check_constraints("agent_state_changes")}
+    assert "ck_agent_state_changes_agent_state" in names
+    with empty_engine.begin() as connection:
+        connection.execute(insert, {"agent": agent, "state": "hold", "at": at})

@@ -248,3 +248,19 @@ def test_queue_targets_are_checked(db_session: Session) -> None:
     assert (sales.service_level_threshold_s, sales.service_level_target_ratio) == (20, 0.8)
     assert rejected(db_session, [Queue(name="bad-sl", service_level_threshold_s=0)])
     assert rejected(db_session, [Queue(name="bad-ratio", service_level_target_ratio=1.2)])
+
+
+def test_every_agent_state_is_stored_and_no_other(db_session: Session) -> None:
+    from asterisk_cc.core.vocabulary import AgentState
+    from asterisk_cc.db.models import AgentStateChange
+
+    agent = Agent(login="1002", name="Li Lei")
+    db_session.add(agent)
+    db_session.flush()
+    for state in AgentState:
+        assert not rejected(db_session, [AgentStateChange(agent_id=agent.id, state=state, at=NOW)])
+    assert rejected(
+        db_session,
+        sql="INSERT INTO agent_state_changes (agent_id, state, at) VALUES (:id, 'lunch', :at)",
+        params={"id": agent.id, "at": NOW},
+    )
