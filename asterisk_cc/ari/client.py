@@ -1,7 +1,10 @@
-"""The project's ARI client: REST over httpx, behind the project's own errors.
+"""The project's synchronous ARI client (``asterisk-cc check``, the controller's start-up).
 
-The rest of the code never touches raw HTTP: it calls these methods and gets either JSON or an
-:class:`~asterisk_cc.errors.AsteriskUnreachable` that says what is wrong and how to fix it.
+The rest of the code never touches raw HTTP: it calls these methods and gets either JSON or one
+of the project's errors, translated by :mod:`asterisk_cc.ari.rest` (shared with the async
+client): :class:`~asterisk_cc.errors.AsteriskUnreachable` when ARI does not answer,
+:class:`AriRequestFailed` (``NotFound`` for 404) when it refuses a request, each saying what is
+wrong and how to fix it.
 """
 
 from __future__ import annotations
@@ -10,15 +13,7 @@ from typing import Any
 
 import httpx
 
-from asterisk_cc.errors import AsteriskUnreachable
-
-
-class AriRequestFailed(AsteriskUnreachable):
-    """ARI answered, but with an error status."""
-
-    def __init__(self, message: str, status_code: int) -> None:
-        super().__init__(message)
-        self.status_code = status_code
+from asterisk_cc.ari.rest import AriRequestFailed, NotFound, decode_response, unreachable
 
 
 class AriClient:
@@ -45,29 +40,8 @@ class AriClient:
         try:
             response = self._http.request(method, path, params=params or None)
         except httpx.HTTPError as exc:
-            raise AsteriskUnreachable(
-                f"ARI at {self.url} does not answer ({exc}). Fix: check that Asterisk runs, "
-                "http.conf has enabled=yes with this bindaddr/bindport and ari.conf enabled=yes "
-                "([ari] url)."
-            ) from None
-        if response.status_code == 401:
-            raise AriRequestFailed(
-                f"ARI at {self.url} refused user {self.user!r} (401). Fix: [ari] user and "
-                "password must match a type=user section of ari.conf.",
-                401,
-            )
-        if response.status_code >= 400:
-            try:
-                message = response.json().get("message") or response.json().get("error")
-            except ValueError:
-                message = response.text
-            raise AriRequestFailed(
-                f"ARI {method} {path} failed with {response.status_code}: {message}",
-                response.status_code,
-            )
-        if response.status_code == 204 or not response.content:
-            return None
-        return response.json()
+            raise unreachable(self.url, exc, f"{method} {path}") from None
+        return decode_response(response, url=self.url, user=self.user)
 
     def asterisk_info(self) -> dict[str, Any]:
         info: dict[str, Any] = self.request("GET", "/asterisk/info")
@@ -84,3 +58,6 @@ class AriClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+__all__ = ["AriClient", "AriRequestFailed", "NotFound"]
