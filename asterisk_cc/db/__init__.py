@@ -6,6 +6,9 @@
 - :mod:`asterisk_cc.db.crm` — ``customer_directory``: callers by phone or account number
 - :mod:`asterisk_cc.db.leads` — ``claim_leads`` for the dialers
 - :mod:`asterisk_cc.db.tickets` — complaint moves, persisted
+- :mod:`asterisk_cc.db.ivr_sessions` — IVR trips, node by node
+- :mod:`asterisk_cc.db.ivr_store` — what the IVR writes: interactions, callbacks, surveys
+- :mod:`asterisk_cc.db.agents` — agents' PINs, queues by skill, state records, calls taken
 
 See docs/database.md.
 """

@@ -137,6 +137,10 @@ class Agent(Base):
     )
     interface: Mapped[str | None] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    """The PIN for logging in by phone (feature code ``*45``: agent number, then PIN), as a
+    salted hash from :func:`asterisk_cc.db.agents.hash_pin`, never the PIN itself. NULL: the
+    agent cannot log in by phone."""
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 
