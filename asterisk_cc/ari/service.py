@@ -1,38 +1,138 @@
-"""The ARI controller process: holds the Stasis application's event stream open.
+"""The ARI controller process: agents' sessions over the Stasis application's event stream.
 
-Agent sessions, inbound delivery and supervision are built on this stream; at this stage the
-process keeps the link up across Asterisk restarts and logs what arrives.
+The event link reconnects by itself with backoff; each time it comes up the controller
+resynchronises with what Asterisk has (see :meth:`AgentController.resync`). State records the
+database could not take are written again every few seconds until it can.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
-from typing import Any
+import threading
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
 
-from asterisk_cc.ari.client import AriClient
+from asterisk_cc.ami.members import AmiQueueMembers
+from asterisk_cc.ari.controller import AgentController, Publish, _no_publish
 from asterisk_cc.ari.events import listen_forever
+from asterisk_cc.ari.rest import AriRest
+from asterisk_cc.ari.store import DatabaseAgentStore
 from asterisk_cc.config import Settings
+from asterisk_cc.db.engine import check_database, make_engine
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+
+async def run_controller(
+    settings: Settings,
+    ready: asyncio.Future[AgentController],
+    stop: asyncio.Event,
+    publish: Publish,
+) -> None:
+    """Run until ``stop`` is set; ``ready`` gets the controller once it runs."""
+    engine = make_engine(settings.database)
+    check_database(engine, settings.source)
+    members = AmiQueueMembers(settings.ami)
+    ari = settings.ari
+    try:
+        async with AriRest(ari.url, ari.user, ari.password) as rest:
+            info = await rest.asterisk_info()
+            logger.info(
+                "ARI at %s is Asterisk %s", ari.url, info.get("system", {}).get("version", "?")
+            )
+            controller = AgentController(rest, DatabaseAgentStore(engine), members, publish=publish)
+            tasks = [
+                asyncio.create_task(
+                    listen_forever(
+                        ari.url,
+                        ari.user,
+                        ari.password,
+                        ari.app,
+                        controller.on_event,
+                        controller.on_link,
+                    )
+                ),
+                asyncio.create_task(controller.retry_records_forever()),
+            ]
+            ready.set_result(controller)
+            await stop.wait()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await controller.flush_records()
+            await controller.close()
+    finally:
+        members.close()
+        engine.dispose()
+
 
 async def serve(settings: Settings) -> None:
-    ari = settings.ari
-    with AriClient(ari.url, ari.user, ari.password) as client:
-        logger.info("ARI at %s is Asterisk %s", ari.url, client.asterisk_version())
-
-    async def on_event(event: dict[str, Any]) -> None:
-        channel = event.get("channel", {}).get("name", "")
-        logger.info("ARI event %s %s", event.get("type"), channel)
-
-    listener = asyncio.create_task(
-        listen_forever(ari.url, ari.user, ari.password, ari.app, on_event)
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    listener.cancel()
+    ready: asyncio.Future[AgentController] = loop.create_future()
+    await run_controller(settings, ready, stop, _no_publish)
+
+
+class ControllerThread:
+    """The controller on an event loop of its own, for a process that is not asyncio (tests,
+    the dashboard): ``call(coroutine)`` runs agent actions there and returns their result."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, controller: AgentController) -> None:
+        self.loop = loop
+        self.controller = controller
+
+    def call(self, work: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout_s)
+
+
+@contextlib.contextmanager
+def controller_in_thread(
+    settings: Settings, publish: Publish = _no_publish
+) -> Iterator[ControllerThread]:
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    handle: list[ControllerThread] = []
+    failure: list[BaseException] = []
+    stop_event: list[asyncio.Event] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+
+        async def main() -> None:
+            stop = asyncio.Event()
+            stop_event.append(stop)
+            ready: asyncio.Future[AgentController] = loop.create_future()
+
+            def on_ready(future: asyncio.Future[AgentController]) -> None:
+                if not future.cancelled() and future.exception() is None:
+                    handle.append(ControllerThread(loop, future.result()))
+                started.set()
+
+            ready.add_done_callback(on_ready)
+            await run_controller(settings, ready, stop, publish)
+
+        try:
+            loop.run_until_complete(main())
+        except BaseException as exc:  # reported to the caller
+            failure.append(exc)
+            started.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name="ari-controller", daemon=True)
+    thread.start()
+    started.wait(60)
+    if failure or not handle:
+        raise failure[0] if failure else RuntimeError("the ARI controller did not start")
+    try:
+        yield handle[0]
+    finally:
+        loop.call_soon_threadsafe(stop_event[0].set)
+        thread.join(timeout=30)
