@@ -116,6 +116,18 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_db_current
     )
 
+    agent = sub.add_parser("agent", help="agents: set the PIN for the phone log-in (*45)")
+    agent_sub = agent.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
+    set_pin = agent_sub.add_parser(
+        "set-pin",
+        parents=[common],
+        help="set an agent's PIN (4-12 digits), asked for twice, or read from standard input",
+        description="Set the PIN an agent keys after their agent number when logging in by "
+        "phone (*45). Without a terminal, the PIN is read from standard input.",
+    )
+    set_pin.add_argument("login", help="the agent's login (agent number)")
+    set_pin.set_defaults(func=cmd_agent_set_pin)
+
     add_ivr_parser(sub, common, lambda args: settings_for(args, needed_by="ivr"))
     add_sandbox_parser(sub)
 
@@ -214,6 +226,33 @@ def cmd_db_current(args: argparse.Namespace) -> int:
         print(current_revision(engine) or "empty (run: asterisk-cc db upgrade)")
     finally:
         engine.dispose()
+    return EXIT_OK
+
+
+def cmd_agent_set_pin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from asterisk_cc.db.agents import set_agent_pin
+    from asterisk_cc.db.engine import make_engine, session_factory
+
+    if sys.stdin.isatty():
+        pin = getpass.getpass(f"PIN for agent {args.login}: ")
+        if getpass.getpass("the same PIN again: ") != pin:
+            print("asterisk-cc: the two PINs differ; nothing changed", file=sys.stderr)
+            return EXIT_CONFIG
+    else:
+        pin = sys.stdin.readline().strip()
+    settings = settings_for(args, needed_by="db")
+    engine = make_engine(settings.database)
+    try:
+        with session_factory(engine).begin() as session:
+            set_agent_pin(session, args.login, pin)
+    except (ValueError, LookupError) as exc:
+        print(f"asterisk-cc: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        engine.dispose()
+    print(f"agent {args.login} can now log in by phone (*45)")
     return EXIT_OK
 
 

@@ -79,6 +79,12 @@ class AriSettings:
         required=True,
     )
     app: str = setting("asterisk-cc", "Name of the Stasis application the controller registers.")
+    status_bind: str = setting(
+        "127.0.0.1", "Address of the controller's status endpoint (GET /health, GET /status)."
+    )
+    status_port: int = setting(
+        8091, "Port of the controller's status endpoint; 0 turns it off.", minimum=0, maximum=65535
+    )
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from asterisk_cc.ami.members import AmiQueueMembers
 from asterisk_cc.ari.controller import AgentController, Publish, _no_publish
 from asterisk_cc.ari.events import listen_forever
 from asterisk_cc.ari.rest import AriRest
+from asterisk_cc.ari.status_http import serve_status
 from asterisk_cc.ari.store import DatabaseAgentStore
 from asterisk_cc.config import Settings
 from asterisk_cc.db.engine import check_database, make_engine
@@ -59,8 +60,14 @@ async def run_controller(
                 ),
                 asyncio.create_task(controller.retry_records_forever()),
             ]
+            status = None
+            if ari.status_port:
+                status = await serve_status(controller.snapshot, ari.status_bind, ari.status_port)
             ready.set_result(controller)
             await stop.wait()
+            if status is not None:
+                status.close()
+                await status.wait_closed()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)

@@ -645,6 +645,8 @@ def render_client_toml(
         f"user = {quoted(spec.ari_user)}\n"
         f"password = {quoted(spec.ari_password)}\n"
         f"app = {quoted(spec.ari_app)}\n"
+        "# no status endpoint: several sandboxes' controllers may run on one host\n"
+        "status_port = 0\n"
         "\n[ami]\n"
         'host = "127.0.0.1"\n'
         f"port = {spec.ports.ami}\n"

@@ -146,3 +146,48 @@ def test_agi_server_refuses_a_database_without_schema(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert f"asterisk-cc --config {config} db upgrade" in result.stderr
+
+
+def test_agent_set_pin_from_standard_input(tmp_path: Path) -> None:
+    from sqlalchemy import create_engine, text
+
+    from asterisk_cc.db.agents import pin_matches
+
+    config = tmp_path / "c.toml"
+    db_file = tmp_path / "cc.sqlite3"
+    config.write_text(f'[database]\nurl = "sqlite:///{db_file}"\n', encoding="utf-8")
+    assert run("db", "upgrade", "--config", str(config)).returncode == 0
+    engine = create_engine(f"sqlite:///{db_file}")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO agents (login, name) VALUES ('1001', 'Zhao Min')"))
+
+    def set_pin(login: str, pin: str) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("ASTERISK_CC_")}
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "asterisk_cc",
+                "agent",
+                "set-pin",
+                login,
+                "--config",
+                str(config),
+            ],
+            input=f"{pin}\n",
+            capture_output=True,
+            text=True,
+            env=clean,
+            timeout=60,
+            check=False,
+        )
+
+    assert set_pin("1001", "4821").returncode == 0
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT pin_hash FROM agents")).scalar_one()
+    assert pin_matches(stored, "4821") and not pin_matches(stored, "4822")
+    refused = set_pin("1001", "12ab")
+    assert refused.returncode == 2 and "digits" in refused.stderr
+    unknown = set_pin("9999", "1234")
+    assert unknown.returncode == 2 and "9999" in unknown.stderr
+    engine.dispose()
