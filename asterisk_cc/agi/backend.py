@@ -7,8 +7,10 @@ tables, so records made for callers of an external CRM keep the caller's number 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from asterisk_cc.config import Settings
 from asterisk_cc.core.customers import Customer, Tier
 from asterisk_cc.db.crm import CustomerDirectory, customer_directory
-from asterisk_cc.db.engine import session_factory
+from asterisk_cc.db.engine import is_sqlite, session_factory
 from asterisk_cc.db.ivr_sessions import IvrTrip, record_ivr_trip
 from asterisk_cc.db.ivr_store import (
     latest_ticket,
@@ -57,6 +59,14 @@ class DatabaseBackend:
         self._builtin = settings.crm.source == "builtin"
         # Read-then-write transactions: on SQLite take the write lock at BEGIN (no "locked").
         self.sessions: sessionmaker[Session] = session_factory(engine, immediate=True)
+        # SQLite has one writer: writers that find the lock taken sleep and retry, which
+        # under load makes some wait for seconds. Queuing them here keeps each write short.
+        self._write_turn: contextlib.AbstractContextManager[object] = (
+            threading.Lock() if is_sqlite(engine) else contextlib.nullcontext()
+        )
+
+    def _writing(self) -> contextlib.AbstractContextManager[object]:
+        return self._write_turn
 
     def _own_id(self, customer_id: str) -> int | None:
         """The id as a reference into the project's customers table, if it is one."""
@@ -86,7 +96,7 @@ class DatabaseBackend:
     def request_callback(
         self, *, phone_e164: str, customer_id: str, queue: str, linkedid: str, at: datetime
     ) -> str:
-        with self.sessions.begin() as session:
+        with self._writing(), self.sessions.begin() as session:
             request = request_callback(
                 session,
                 phone_e164=phone_e164,
@@ -108,7 +118,7 @@ class DatabaseBackend:
         linkedid: str,
         at: datetime,
     ) -> str:
-        with self.sessions.begin() as session:
+        with self._writing(), self.sessions.begin() as session:
             # The linkedid is the uniqueid of the call's first channel: the call's own id.
             interaction = open_interaction(
                 session,
@@ -145,7 +155,7 @@ class DatabaseBackend:
         queue: str,
         at: datetime,
     ) -> str:
-        with self.sessions.begin() as session:
+        with self._writing(), self.sessions.begin() as session:
             answer = save_survey_answer(
                 session,
                 linkedid=linkedid,
@@ -170,7 +180,7 @@ class DatabaseBackend:
         queue: str,
         at: datetime,
     ) -> str:
-        with self.sessions.begin() as session:
+        with self._writing(), self.sessions.begin() as session:
             interaction = open_interaction(
                 session,
                 uniqueid=uniqueid,
@@ -188,5 +198,5 @@ class DatabaseBackend:
     def record_trip(self, trip: IvrTrip) -> None:
         if trip.customer_id is None and trip.customer_ref:
             trip = dataclasses.replace(trip, customer_id=self._own_id(trip.customer_ref))
-        with self.sessions.begin() as session:
+        with self._writing(), self.sessions.begin() as session:
             record_ivr_trip(session, trip, default_region=self.settings.site.default_region)

@@ -338,6 +338,7 @@ async def run_flow(settings: Settings, session: Pyst2Session) -> None:
             )
             await route(session)  # type: ignore[arg-type]
         finally:
+            await runner.drain()  # the IVR session is written before the process exits
             runner.close()
     finally:
         engine.dispose()

@@ -101,6 +101,9 @@ class IvrStats:
 class IvrOptions:
     default_region: str = "CN"
     lookup_timeout_s: float = 2.0
+    # A write that has started may still succeed after a deadline: writes get a longer one,
+    # so a caller is not told "failed" for a callback or complaint that was in fact stored.
+    write_timeout_s: float = 10.0
     recordings_dir: str = "/var/spool/asterisk/asterisk-cc"
     failover_context: str = "asterisk-cc-failover"
 
@@ -130,16 +133,24 @@ class IvrRunner:
         # The default executor has only a few threads on a small machine: a burst of calls
         # must not queue their CRM lookups behind each other.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ivr-db")
+        self._recording: set[asyncio.Task[None]] = set()
 
     def close(self) -> None:
         """Drop queued database work and wait for what is running (each call is bounded by
         the database's own timeouts), so no connection is left half-used."""
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    async def _backend(self, call: Callable[[], T]) -> T:
+    async def _backend(self, call: Callable[[], T], *, write: bool = False) -> T:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, call)
-        return await asyncio.wait_for(future, self.options.lookup_timeout_s)
+        deadline = self.options.write_timeout_s if write else self.options.lookup_timeout_s
+        return await asyncio.wait_for(future, deadline)
+
+    async def drain(self) -> None:
+        """Wait for the IVR sessions still being written (at shutdown, or before a classic
+        AGI process exits)."""
+        while self._recording:
+            await asyncio.gather(*self._recording, return_exceptions=True)
 
     async def run(self, session: AgiSession, flow: Flow) -> None:
         """The whole IVR part of one call; returns when the caller has left the IVR."""
@@ -167,7 +178,11 @@ class IvrRunner:
             self.stats.failovers += 1
             raise  # the server sends the caller to the failover
         finally:
-            await self._record(call, started)
+            # The caller is on their way (the AGI ends when this returns): the trip is
+            # written meanwhile, not while they wait in silence.
+            task = asyncio.create_task(self._record(call, started, self.clock()))
+            self._recording.add(task)
+            task.add_done_callback(self._recording.discard)
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -270,7 +285,9 @@ class IvrRunner:
         else:
             raise TypeError(f"no way to carry out {action!r}")
         try:
-            result = await self._backend(work)
+            result = await self._backend(
+                work, write=not isinstance(action, a.LookupCustomer | a.LookupTicket)
+            )
         except Exception as exc:
             self.stats.backend_failures += 1
             reason = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}"
@@ -333,14 +350,15 @@ class IvrRunner:
                     tier=action.variables.get("ASTERISK_CC_TIER", ""),
                     queue=action.queue,
                     at=now,
-                )
+                ),
+                write=True,
             )
         except Exception as exc:
             self.stats.backend_failures += 1
             logger.error("no interaction record for call %s: %s", call.session.uniqueid, exc)
             return ""
 
-    async def _record(self, call: _Call, started: datetime) -> None:
+    async def _record(self, call: _Call, started: datetime, ended: datetime) -> None:
         engine = call.engine
         outcome = engine.outcome or "abandoned"
         self.stats.by_outcome[outcome] = self.stats.by_outcome.get(outcome, 0) + 1
@@ -352,7 +370,7 @@ class IvrRunner:
             flow=engine.flow.name,
             caller_number=call.caller_number,
             started_at=started,
-            ended_at=self.clock(),
+            ended_at=ended,
             outcome=outcome,
             steps=[
                 IvrTripStep(node=s.node, at=s.at, input=s.input, result=s.result)
@@ -364,7 +382,7 @@ class IvrRunner:
         )
         begun = time.monotonic()
         try:
-            await self._backend(lambda: self.backend.record_trip(trip))
+            await self._backend(lambda: self.backend.record_trip(trip), write=True)
         except Exception as exc:
             logger.error(
                 "IVR session of call %s not recorded (%s): %s", trip.uniqueid, outcome, exc

@@ -123,5 +123,6 @@ async def serve(settings: Settings) -> None:
         stats.backend_failures,
     )
     await server.stop()
+    await runner.drain()
     runner.close()
     engine.dispose()

@@ -208,7 +208,12 @@ class ClassicAgiBridge:
                 )
 
     def close(self) -> list[tuple[int, str]]:
+        # shutdown() wakes the thread blocked in accept(); close() alone would leave the
+        # socket listening until that call returned.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
+        self.thread.join(timeout=10)
         results = []
         for process in self.processes:
             _, stderr = process.communicate(timeout=30)
