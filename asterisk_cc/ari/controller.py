@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from asterisk_cc.ari.recording import CallRecorder
 from asterisk_cc.ari.rest import AriRequestFailed, AriRest, NotFound
 from asterisk_cc.core import agents as fsm
 from asterisk_cc.core.vocabulary import AgentState
@@ -118,6 +119,8 @@ class CallLeg:
     answered_at: datetime | None = None
     hold_since: datetime | None = None
     hold_s: float = 0.0
+    # The recording of the call, while it runs (its file's reference; see recording.py).
+    recording: str | None = None
 
 
 @dataclass
@@ -135,6 +138,7 @@ class AgentSession:
 
 
 Publish = Callable[[dict[str, Any]], None]
+Observer = Callable[[dict[str, Any]], Awaitable[None]]
 Clock = Callable[[], datetime]
 
 
@@ -180,6 +184,10 @@ class AgentController:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unwritten: deque[tuple[int, fsm.RecordState, str | None]] = deque()
         self._lock = asyncio.Lock()
+        # Set up by the process that runs the controller: other parts that follow the same ARI
+        # events (supervision.py), and the call recorder (recording.py; None: no recording).
+        self.observers: list[Observer] = []
+        self.recorder: CallRecorder | None = None
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -314,6 +322,8 @@ class AgentController:
 
     async def on_event(self, event: dict[str, Any]) -> None:
         self.stats.events += 1
+        for observer in self.observers:  # e.g. supervisors' monitoring sessions
+            await observer(event)
         kind = event.get("type")
         channel = event.get("channel") or {}
         channel_id = channel.get("id", "")
@@ -443,6 +453,31 @@ class AgentController:
         self.stats.calls_delivered += 1
         await self._apply(session, fsm.Answer(channel_id))
         self._spawn(self._screen_pop(session.login, linkedid), f"screen pop of {linkedid}")
+        # Recording by the queue's policy, in a task so that delivery is not delayed.
+        if self.recorder is not None and session.call is not None:
+            self._spawn(self._record(session, session.call), f"recording of call {linkedid}")
+
+    async def _record(
+        self, session: AgentSession, call: CallLeg, *, on_demand: bool = False
+    ) -> str | None:
+        """Start recording the agent's bridge for ``call`` if the queue's policy allows it (see
+        CallRecorder.start); under the lock, so a call that has ended meanwhile is not
+        recorded. → the recording's reference, or None."""
+        async with self._lock:
+            if (
+                self.recorder is not None
+                and call.recording is None
+                and session.call is call
+                and session.bridge_id is not None
+            ):
+                call.recording = await self.recorder.start(
+                    linkedid=call.linkedid,
+                    queue=call.queue,
+                    bridge_id=session.bridge_id,
+                    answered_at=call.answered_at,
+                    on_demand=on_demand,
+                )
+            return call.recording if session.call is call else None
 
     async def _screen_pop(self, login: str, linkedid: str) -> None:
         data = await self._blocking(lambda: self.store.screen_pop(linkedid))
@@ -483,6 +518,12 @@ class AgentController:
                 )
             except Exception as exc:
                 logger.error("the interaction of call %s was not updated: %s", call.linkedid, exc)
+        # The recording ends with the agent's part of the call (the bridge stays).
+        if call.recording is not None and self.recorder is not None:
+            self._spawn(
+                self.recorder.stop(call.linkedid, call.recording),
+                f"end of recording {call.recording}",
+            )
         await self._apply(session, fsm.CallEnded(call.channel_id, call.queue, limit))
         if hang_up:
             await self.rest.hangup(call.channel_id)
@@ -562,6 +603,21 @@ class AgentController:
             await self.rest.remove_channel(session.bridge_id or "", call.channel_id)
             await self.rest.continue_in_dialplan(call.channel_id, context, extension, 1)
             await self._end_call(session, hang_up=False)
+
+    async def record(self, login: str) -> str:
+        """Record the agent's current call from now on (on demand, for the agent or a
+        supervisor); → the recording's reference (the same if it is already recorded).
+        PermissionError where the queue's policy is ``none``."""
+        session = self._session(login)
+        call = session.call
+        if call is None or call.answered_at is None:
+            raise fsm.AgentError(f"agent {login} has no call to record")
+        if self.recorder is None:
+            raise fsm.AgentError("call recording is not set up in this controller")
+        ref = await self._record(session, call, on_demand=True)
+        if ref is None:
+            raise fsm.AgentError(f"the call of agent {login} has ended")
+        return ref
 
     async def set_disposition(self, login: str, disposition: str) -> None:
         session = self._session(login)

@@ -13,14 +13,21 @@ import logging
 import signal
 import threading
 from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from asterisk_cc.ami.members import AmiQueueMembers
 from asterisk_cc.ari.controller import AgentController, Publish, _no_publish
 from asterisk_cc.ari.events import listen_forever
+from asterisk_cc.ari.recording import CallRecorder, DatabaseRecordingStore
 from asterisk_cc.ari.rest import AriRest
 from asterisk_cc.ari.status_http import serve_status
 from asterisk_cc.ari.store import DatabaseAgentStore
+from asterisk_cc.ari.supervision import (
+    DatabaseSupervisionStore,
+    Supervision,
+    attach_supervision,
+)
 from asterisk_cc.config import Settings
 from asterisk_cc.db.engine import check_database, make_engine
 
@@ -29,9 +36,17 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class ControllerParts:
+    """The running controller and what is attached to it."""
+
+    agents: AgentController
+    supervision: Supervision
+
+
 async def run_controller(
     settings: Settings,
-    ready: asyncio.Future[AgentController],
+    ready: asyncio.Future[ControllerParts],
     stop: asyncio.Event,
     publish: Publish,
 ) -> None:
@@ -47,6 +62,11 @@ async def run_controller(
                 "ARI at %s is Asterisk %s", ari.url, info.get("system", {}).get("version", "?")
             )
             controller = AgentController(rest, DatabaseAgentStore(engine), members, publish=publish)
+            # Calls are recorded as their queue's policy says; supervisors listen in.
+            controller.recorder = CallRecorder(rest, DatabaseRecordingStore(engine))
+            supervision = attach_supervision(
+                controller, DatabaseSupervisionStore(engine), app=ari.app
+            )
             tasks = [
                 asyncio.create_task(
                     listen_forever(
@@ -63,7 +83,7 @@ async def run_controller(
             status = None
             if ari.status_port:
                 status = await serve_status(controller.snapshot, ari.status_bind, ari.status_port)
-            ready.set_result(controller)
+            ready.set_result(ControllerParts(controller, supervision))
             await stop.wait()
             if status is not None:
                 status.close()
@@ -71,6 +91,7 @@ async def run_controller(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await supervision.close()
             await controller.flush_records()
             await controller.close()
     finally:
@@ -83,7 +104,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    ready: asyncio.Future[AgentController] = loop.create_future()
+    ready: asyncio.Future[ControllerParts] = loop.create_future()
     await run_controller(settings, ready, stop, _no_publish)
 
 
@@ -91,9 +112,10 @@ class ControllerThread:
     """The controller on an event loop of its own, for a process that is not asyncio (tests,
     the dashboard): ``call(coroutine)`` runs agent actions there and returns their result."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, controller: AgentController) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, parts: ControllerParts) -> None:
         self.loop = loop
-        self.controller = controller
+        self.controller = parts.agents
+        self.supervision = parts.supervision
 
     def call(self, work: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout_s)
@@ -115,9 +137,9 @@ def controller_in_thread(
         async def main() -> None:
             stop = asyncio.Event()
             stop_event.append(stop)
-            ready: asyncio.Future[AgentController] = loop.create_future()
+            ready: asyncio.Future[ControllerParts] = loop.create_future()
 
-            def on_ready(future: asyncio.Future[AgentController]) -> None:
+            def on_ready(future: asyncio.Future[ControllerParts]) -> None:
                 if not future.cancelled() and future.exception() is None:
                     handle.append(ControllerThread(loop, future.result()))
                 started.set()

@@ -76,6 +76,11 @@ NAMING_CONVENTION = {
 E164_CHECK = "{col} LIKE '+%' AND length({col}) BETWEEN 8 AND 16"
 """A stored number is E.164: a + and 7 to 15 digits (the digits are checked in code)."""
 
+RECORDING_POLICIES = ("all", "none", "on_demand")
+"""A queue's or campaign's recording policy: every answered call is recorded, none is, or the
+agent or a supervisor starts it (``queues.recording``, ``campaigns.recording``)."""
+RECORDING_POLICY_CHECK = "recording IN ('all', 'none', 'on_demand')"
+
 
 def vocabulary(enum: type[Enum], name: str, length: int = 16) -> SAEnum:
     """A closed vocabulary column: text in the database with a CHECK, the enum in Python."""
@@ -164,6 +169,7 @@ class Queue(Base):
         ),
         CheckConstraint("short_abandon_s >= 0", name="short_abandon_not_negative"),
         CheckConstraint("wrapup_limit_s >= 0", name="wrapup_not_negative"),
+        CheckConstraint(RECORDING_POLICY_CHECK, name="recording_policy"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -175,6 +181,9 @@ class Queue(Base):
     wrapup_limit_s: Mapped[int] = mapped_column(Integer, server_default=text("30"))
     language: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    recording: Mapped[str] = mapped_column(String(16), server_default="none")
+    """Which calls the queue's agents answer are recorded: ``all``, ``none`` or ``on_demand``
+    (when the agent or a supervisor starts it); see :data:`RECORDING_POLICIES`."""
     created_at: Mapped[datetime] = created_at()
 
 
@@ -318,6 +327,7 @@ class Campaign(Base):
         ),
         CheckConstraint("max_lines_per_agent >= 1", name="max_lines_per_agent"),
         CheckConstraint("window_start < window_end", name="window_order"),
+        CheckConstraint(RECORDING_POLICY_CHECK, name="recording_policy"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -343,6 +353,8 @@ class Campaign(Base):
         server_default=AbandonDefinition.FTC_30D,
     )
     max_lines_per_agent: Mapped[float] = mapped_column(Float, server_default=text("3.0"))
+    recording: Mapped[str] = mapped_column(String(16), server_default="none")
+    """The campaign's calls are recorded as a queue's are (``all``, ``none``, ``on_demand``)."""
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 

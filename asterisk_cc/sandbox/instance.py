@@ -413,6 +413,7 @@ class Sandbox:
                 path.unlink()
         for sub in ("run", "log/cdr-csv", "lib/keys", "spool/asterisk-cc", "cache"):
             (tree / sub).mkdir(parents=True, exist_ok=True)
+        (tree / "spool/recording").mkdir(exist_ok=True)  # ARI recordings; Asterisk never makes it
         _relative_sound_links(rootfs)
         # messages.log starts afresh, so a failed start shows this run's lines only; the
         # records (read from an offset by followers) are rotated only once they grow large.
