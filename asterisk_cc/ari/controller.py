@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from asterisk_cc.ari.recording import CallRecorder
-from asterisk_cc.ari.rest import AriRequestFailed, AriRest, NotFound
+from asterisk_cc.ari.rest import AriRequestFailed, AriRest, AriSnapshot, CallerId, NotFound
 from asterisk_cc.core import agents as fsm
 from asterisk_cc.core.vocabulary import AgentState
 from asterisk_cc.db.agents import AgentProfile
@@ -35,6 +35,7 @@ from asterisk_cc.db.agents import AgentProfile
 logger = logging.getLogger(__name__)
 
 LOGIN_ARG = "agent-login"
+SESSION_ARG = "agent-session"
 MEMBER_ARG = "queue-member"
 MEMBER_CONTEXT = "asterisk-cc-agent"
 LOGIN_TRIES = 3
@@ -70,6 +71,8 @@ class AgentStore(Protocol):
         linkedid: str | None,
     ) -> None: ...
 
+    def last_states(self) -> dict[str, tuple[AgentState, str | None, datetime]]: ...
+
     def wrapup_limit_s(self, queue: str | None) -> int: ...
 
     def complete_call(
@@ -98,6 +101,40 @@ class QueueMembers(Protocol):
     def remove(self, queue: str, interface: str) -> None: ...
 
     def pause(self, queue: str, interface: str, paused: bool, reason: str) -> None: ...
+
+
+def _status_as_recorded(
+    login: str,
+    state: AgentState,
+    reason: str | None,
+    since: datetime,
+    profile: AgentProfile,
+    call_leg: str | None,
+) -> fsm.AgentStatus:
+    """The agent's status as the newest state record left it, to take the agent back after a
+    controller restart. A call that is no longer in the agent's bridge gets a placeholder id:
+    ending it then records what really happened (the agent is free again)."""
+    queues = tuple(profile.queues)
+    if state in (AgentState.READY, AgentState.PAUSED):
+        paused = reason if state == AgentState.PAUSED else None
+        return fsm.AgentStatus(login, state, since, paused, queues=queues, membership_paused=paused)
+    if state in (AgentState.TALKING, AgentState.HOLD) and call_leg is not None:
+        return fsm.AgentStatus(login, state, since, call_id=call_leg, queues=queues)
+    lost = f"gone-{login}"
+    if state == AgentState.WRAP_UP:
+        return fsm.AgentStatus(
+            login,
+            state,
+            since,
+            call_id=lost,
+            wrapup_until=since,
+            queues=queues,
+            membership_paused=fsm.WRAP_UP_PAUSE,
+        )
+    reserved = fsm.RESERVED_PAUSE if state == AgentState.RESERVED else None
+    return fsm.AgentStatus(
+        login, state, since, call_id=lost, queues=queues, membership_paused=reserved
+    )
 
 
 def member_interface(queue: str, login: str) -> str:
@@ -172,7 +209,9 @@ class AgentController:
         *,
         clock: Clock = _utc_now,
         publish: Publish = _no_publish,
+        app: str = "asterisk-cc",
     ) -> None:
+        self.app = app
         self.rest = rest
         self.store = store
         self.members = members
@@ -184,6 +223,7 @@ class AgentController:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unwritten: deque[tuple[int, fsm.RecordState, str | None]] = deque()
         self._lock = asyncio.Lock()
+        self._adopted = False
         # Set up by the process that runs the controller: other parts that follow the same ARI
         # events (supervision.py), and the call recorder (recording.py; None: no recording).
         self.observers: list[Observer] = []
@@ -334,6 +374,8 @@ class AgentController:
             elif args[:1] == [MEMBER_ARG] and len(args) > 1:
                 async with self._lock:
                     await self._offer(channel_id, args[1])
+            elif args[:1] == [SESSION_ARG] and len(args) > 1:
+                self._spawn(self._called_in(channel_id, args[1]), f"session of agent {args[1]}")
         elif kind == "ChannelDtmfReceived":
             queue = self._digits.get(channel_id)
             if queue is not None:
@@ -352,8 +394,13 @@ class AgentController:
 
     async def resync(self) -> None:
         """Compare what we hold with what Asterisk has now: an agent whose phone channel is
-        gone is logged out (once); a call that is gone has ended; a lost bridge is rebuilt."""
+        gone is logged out (once); a call that is gone has ended; a lost bridge is rebuilt.
+        The first time (the controller has just started), agents the database shows logged in
+        are taken back from their bridges, or logged out if their session is gone."""
         snapshot = await self.rest.snapshot()
+        if not self._adopted:
+            self._adopted = True
+            await self._adopt(snapshot)
         for session in list(self.sessions.values()):
             if session.phone_channel not in snapshot.channels:
                 await self._log_out(session, "asterisk_restart")
@@ -364,6 +411,51 @@ class AgentController:
                 bridge = await self.rest.create_bridge(name=f"agent-{session.login}")
                 session.bridge_id = bridge.id
                 await self.rest.add_channel(bridge.id, session.phone_channel)
+
+    async def _adopt(self, snapshot: AriSnapshot) -> None:
+        """After a controller restart: the agents' channels stayed in their bridges in
+        Asterisk (channels and bridges outlive the event link). Each agent the database shows
+        logged in gets their session back as it was — waiting, paused, or on a call — with no
+        new state record; one whose bridge is gone is logged out, once."""
+        last = await self._blocking(self.store.last_states)
+        bridges = {b.name: b for b in snapshot.bridges.values()}
+        for login, (state, reason, since) in sorted(last.items()):
+            if state == AgentState.LOGGED_OUT or login in self.sessions:
+                continue
+            profile = await self._blocking(lambda lg=login: self.store.profile(lg))
+            if profile is None:
+                continue
+            bridge = bridges.get(f"agent-{login}")
+            phone, call_leg = None, None
+            for channel_id in bridge.channels if bridge else ():
+                channel = snapshot.channels.get(channel_id)
+                if (
+                    channel is not None
+                    and channel.name.startswith("Local/")
+                    and (channel.name.split("@", 1)[0].endswith(f".{login}"))
+                ):
+                    call_leg = channel_id
+                else:
+                    phone = channel_id
+            status = _status_as_recorded(login, state, reason, since, profile, call_leg)
+            session = AgentSession(profile, status, phone, bridge.id if bridge else None)
+            self.sessions[login] = session
+            if phone is None or bridge is None:
+                await self._log_out(session, "controller_restart")
+                continue
+            if status.call_id == call_leg and call_leg is not None:
+                linkedid = await self.rest.get_variable(call_leg, "CHANNEL(linkedid)")
+                session.call = CallLeg(
+                    call_leg, linkedid or call_leg, None, offered_at=since, answered_at=since
+                )
+                session.last_linkedid = session.call.linkedid
+            elif state == AgentState.WRAP_UP:
+                await self._apply(session, fsm.WrapUpExpired(since))
+            elif status.call_id is not None:
+                # Offered, reserved or on a call that is gone: that call is over.
+                await self._apply(session, fsm.CallEnded(status.call_id, None, 0))
+            await self._set_device_state(session)
+            logger.info("agent %s taken back after a restart (%s)", login, session.status.state)
 
     # --- log-in by phone -------------------------------------------------------------------
 
@@ -410,6 +502,29 @@ class AgentController:
             logger.info("the agent hung up during log-in on %s", channel_id)
         finally:
             self._digits.pop(channel_id, None)
+
+    async def call_in(self, login: str, endpoint: str, *, timeout_s: int = 30) -> None:
+        """Log-in from the dashboard: call the agent's phone (``PJSIP/1001``); when the agent
+        answers, that call becomes the agent's session, as a ``*45`` call does."""
+        profile = await self._blocking(lambda: self.store.profile(login))
+        if profile is None:
+            raise fsm.AgentError(f"no active agent {login!r}")
+        await self.rest.originate(
+            endpoint,
+            app=self.app,
+            app_args=(SESSION_ARG, login),
+            caller_id=CallerId("", "asterisk-cc"),
+            timeout_s=timeout_s,
+        )
+
+    async def _called_in(self, channel_id: str, login: str) -> None:
+        profile = await self._blocking(lambda: self.store.profile(login))
+        if profile is None:
+            await self.rest.hangup(channel_id)
+            return
+        await self.rest.play(channel_id, "sound:agent-loginok")
+        async with self._lock:
+            await self.log_in(profile, channel_id)
 
     async def log_in(self, profile: AgentProfile, phone_channel: str) -> AgentSession:
         """Put ``phone_channel`` into the agent's bridge and the agent into their queues."""

@@ -65,14 +65,30 @@ async def listen_forever(
                 logger.info("ARI events connected for application %s", app)
                 delays = (backoff or Backoff()).delays()
                 if on_status:
-                    await on_status(True)
+                    await _guarded(on_status(True), "the link-up handler")
                 async for frame in websocket:
-                    await on_event(json.loads(frame))
+                    try:
+                        event = json.loads(frame)
+                    except ValueError:
+                        logger.error("ARI sent a frame that is not JSON: %r", frame[:200])
+                        continue
+                    await _guarded(on_event(event), f"handling {event.get('type')}")
             reason = "closed by Asterisk"
         except (TimeoutError, OSError, websockets.WebSocketException) as exc:
             reason = str(exc) or type(exc).__name__
         delay = next(delays)
         logger.warning("ARI events link down (%s); reconnecting in %.1f s", reason, delay)
         if on_status:
-            await on_status(False)
+            await _guarded(on_status(False), "the link-down handler")
         await asyncio.sleep(delay)
+
+
+async def _guarded(work: Awaitable[None], what: str) -> None:
+    """A handler that fails is logged; it must not take the event link (and with it the
+    Stasis application, and every call in it) down."""
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        logger.exception("ARI event link: %s failed", what)

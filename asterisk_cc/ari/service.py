@@ -61,7 +61,9 @@ async def run_controller(
             logger.info(
                 "ARI at %s is Asterisk %s", ari.url, info.get("system", {}).get("version", "?")
             )
-            controller = AgentController(rest, DatabaseAgentStore(engine), members, publish=publish)
+            controller = AgentController(
+                rest, DatabaseAgentStore(engine), members, publish=publish, app=ari.app
+            )
             # Calls are recorded as their queue's policy says; supervisors listen in.
             controller.recorder = CallRecorder(rest, DatabaseRecordingStore(engine))
             supervision = attach_supervision(

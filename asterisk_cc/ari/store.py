@@ -12,17 +12,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from asterisk_cc.core import agents as fsm
 from asterisk_cc.core.tickets import TicketState
+from asterisk_cc.core.vocabulary import AgentState
 from asterisk_cc.db.agents import (
     AgentProfile,
     agent_profile,
     check_agent_pin,
     complete_interaction,
+    last_agent_states,
     record_agent_state,
     set_disposition,
     wrapup_limit_s,
 )
 from asterisk_cc.db.engine import session_factory
-from asterisk_cc.db.models import ComplaintTicket, Customer, Interaction, IvrSession
+from asterisk_cc.db.models import Agent, ComplaintTicket, Customer, Interaction, IvrSession
 
 RECENT_CALLS = 5
 
@@ -53,6 +55,22 @@ class DatabaseAgentStore:
                 queue_name=record.queue,
                 linkedid=linkedid,
             )
+
+    def last_states(self) -> dict[str, tuple[AgentState, str | None, datetime]]:
+        """Each agent's newest state record (state, reason, time), by login."""
+        with self.sessions() as session:
+            newest = last_agent_states(session)
+            logins = {
+                agent_id: login
+                for agent_id, login in session.execute(
+                    select(Agent.id, Agent.login).where(Agent.id.in_(list(newest)))
+                )
+            }
+            return {
+                logins[agent_id]: (row.state, row.reason, row.at)
+                for agent_id, row in newest.items()
+                if agent_id in logins
+            }
 
     def wrapup_limit_s(self, queue: str | None) -> int:
         with self.sessions() as session:

@@ -69,3 +69,44 @@ def test_reconnects_after_the_link_drops_and_authenticates() -> None:
 def test_backoff_grows_to_its_ceiling() -> None:
     delays = Backoff(initial_backoff_s=1, max_backoff_s=5).delays()
     assert [next(delays) for _ in range(5)] == [1, 2, 4, 5, 5]
+
+
+def test_a_failing_handler_does_not_take_the_link_down() -> None:
+    async def scenario() -> tuple[list[int], int]:
+        connections = 0
+
+        async def fake_asterisk(websocket: Any) -> None:
+            nonlocal connections
+            connections += 1
+            await websocket.send("not json")
+            for n in (1, 2, 3):
+                await websocket.send(json.dumps({"type": "StasisStart", "n": n}))
+            await websocket.wait_closed()
+
+        handled: list[int] = []
+        async with websockets.serve(fake_asterisk, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+
+            async def on_event(event: dict[str, Any]) -> None:
+                if event["n"] == 1:
+                    raise RuntimeError("a bug in one handler")
+                handled.append(event["n"])
+
+            async def on_status(up: bool) -> None:
+                raise RuntimeError("a bug in the link-up handler")
+
+            task = asyncio.create_task(
+                listen_forever(
+                    f"http://127.0.0.1:{port}/ari", "cc", "pw", "cc-app", on_event, on_status
+                )
+            )
+            async with asyncio.timeout(5):
+                while len(handled) < 2:
+                    await asyncio.sleep(0.01)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        return handled, connections
+
+    handled, connections = asyncio.run(scenario())
+    assert handled == [2, 3]
+    assert connections == 1  # the same link went on
