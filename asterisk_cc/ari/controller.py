@@ -86,6 +86,8 @@ class AgentStore(Protocol):
         hold_s: int,
     ) -> None: ...
 
+    def set_wrapup(self, *, linkedid: str, wrapup_s: int) -> None: ...
+
     def set_disposition(self, *, linkedid: str, agent_id: int, disposition: str) -> None: ...
 
     def screen_pop(self, linkedid: str) -> dict[str, Any]: ...
@@ -296,6 +298,8 @@ class AgentController:
                 self._start_timer(session, effect.until)
         await self._set_device_state(session)
         await self.flush_records()
+        if before.state == AgentState.WRAP_UP and session.status.state != AgentState.WRAP_UP:
+            self._store_wrapup(session, (now - before.since).total_seconds())
         if session.status.state != before.state or session.status.reason != before.reason:
             self.publish(
                 {
@@ -306,6 +310,16 @@ class AgentController:
                     "since": session.status.since.isoformat(),
                 }
             )
+
+    def _store_wrapup(self, session: AgentSession, seconds: float) -> None:
+        """The after-call work of the call just finished goes into its interaction."""
+        linkedid = session.last_linkedid
+        if linkedid is None:
+            return
+        self._spawn(
+            self._blocking(lambda: self.store.set_wrapup(linkedid=linkedid, wrapup_s=int(seconds))),
+            f"wrap-up time of call {linkedid}",
+        )
 
     async def _member(self, action: Callable[[], None]) -> None:
         try:

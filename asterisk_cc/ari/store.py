@@ -21,6 +21,7 @@ from asterisk_cc.db.agents import (
     last_agent_states,
     record_agent_state,
     set_disposition,
+    set_wrapup,
     wrapup_limit_s,
 )
 from asterisk_cc.db.engine import session_factory
@@ -96,6 +97,10 @@ class DatabaseAgentStore:
                 ended_at=ended_at,
                 hold_s=hold_s,
             )
+
+    def set_wrapup(self, *, linkedid: str, wrapup_s: int) -> None:
+        with self.sessions.begin() as session:
+            set_wrapup(session, linkedid=linkedid, wrapup_s=wrapup_s)
 
     def set_disposition(self, *, linkedid: str, agent_id: int, disposition: str) -> None:
         with self.sessions.begin() as session:

@@ -13,6 +13,9 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from asterisk_cc.agi.demo import make_demo_route
+from asterisk_cc.agi.server import run_server_in_thread
+from asterisk_cc.agi.service import make_router
 from asterisk_cc.ari.service import ControllerThread, controller_in_thread
 from asterisk_cc.config import load_settings
 from asterisk_cc.core.vocabulary import AgentState
@@ -168,6 +171,24 @@ def test_an_agent_logs_in_takes_a_queue_call_and_logs_out(floor: Floor) -> None:
             select(Interaction).where(Interaction.linkedid == caller.linkedid)
         )
         assert call.agent_id is not None and call.talk_s is not None and call.talk_s >= 3
+        assert call.wrapup_s is not None  # the agent said ready after some after-call work
+
+
+def test_a_caller_goes_through_the_ivr_into_the_queue_and_to_the_agent(floor: Floor) -> None:
+    phone = log_in_by_phone(floor)
+    floor.wait_until("the agent's log-in", lambda: floor.agent_state() == "ready")
+    queue_log = floor.asterisk.queue_log()
+    ivr = make_router({"demo": make_demo_route(queue="sales")})
+    with run_server_in_thread(ivr, port=floor.asterisk.agi_port):
+        caller = floor.asterisk.call_ivr("demo", ["42#"], first_delay_s=3, hold_s=12)
+        lines = queue_log.wait_for_events(caller.callee_id, ["ENTERQUEUE", "CONNECT"], timeout_s=30)
+    assert [line.agent for line in lines if line.event == "CONNECT"] == [LOGIN]
+    floor.wait_until("the call at the agent", lambda: floor.agent_state() == "talking")
+    bridges = floor.asterisk.ari.get("/bridges").json()
+    (bridge,) = [b for b in bridges if b["name"] == f"agent-{LOGIN}"]
+    assert phone.callee_id in bridge["channels"] and len(bridge["channels"]) == 2
+    floor.asterisk.hang_up(caller, phone)
+    floor.wait_until("the log-out", lambda: floor.agent_state() is None)
 
 
 def test_a_wrong_pin_is_refused(floor: Floor) -> None:
