@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from asterisk_cc.ami.members import AmiQueueMembers
+from asterisk_cc.ari.control import make_actions
 from asterisk_cc.ari.controller import AgentController, Publish, _no_publish
 from asterisk_cc.ari.events import listen_forever
 from asterisk_cc.ari.recording import CallRecorder, DatabaseRecordingStore
 from asterisk_cc.ari.rest import AriRest
-from asterisk_cc.ari.status_http import serve_status
+from asterisk_cc.ari.status_http import control_token, serve_status
 from asterisk_cc.ari.store import DatabaseAgentStore
 from asterisk_cc.ari.supervision import (
     DatabaseSupervisionStore,
@@ -84,7 +85,14 @@ async def run_controller(
             ]
             status = None
             if ari.status_port:
-                status = await serve_status(controller.snapshot, ari.status_bind, ari.status_port)
+                key = settings.web.secret_key
+                status = await serve_status(
+                    controller.snapshot,
+                    ari.status_bind,
+                    ari.status_port,
+                    act=make_actions(controller, supervision),
+                    token=control_token(key) if key else None,
+                )
             ready.set_result(ControllerParts(controller, supervision))
             await stop.wait()
             if status is not None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from asterisk_cc.agi.demo import make_demo_route
 from asterisk_cc.agi.server import run_server_in_thread
 from asterisk_cc.agi.service import make_router
+from asterisk_cc.ari.controller import AgentController
 from asterisk_cc.ari.service import ControllerThread, controller_in_thread
 from asterisk_cc.config import load_settings
 from asterisk_cc.core.vocabulary import AgentState
@@ -78,6 +79,13 @@ class Floor:
             return [(row.state, row.reason) for row in rows]
 
 
+async def log_out_everyone(agents: AgentController) -> None:
+    """Agents still logged in at the end of a test are logged out: their bridges, phones and
+    queue memberships go, so the next test starts from an empty floor."""
+    for login in list(agents.sessions):
+        await agents.log_out(login)
+
+
 def seed(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
         skill = Skill(name="sales")
@@ -106,7 +114,10 @@ def floor(asterisk: AsteriskSandbox, tmp_path: Path) -> Iterator[Floor]:
     with controller_in_thread(settings, publish=published.append) as controller:
         floor = Floor(asterisk, engine, controller, published)
         floor.wait_until("the event link", lambda: floor.snapshot()["link_up"])
-        yield floor
+        try:
+            yield floor
+        finally:
+            controller.call(log_out_everyone(controller.controller))
     engine.dispose()
 
 

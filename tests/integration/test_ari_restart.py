@@ -14,7 +14,7 @@ from asterisk_cc.core.vocabulary import AgentState
 from asterisk_cc.db.engine import make_engine
 from asterisk_cc.db.migrate import upgrade
 from tests.asterisk_fixtures import AsteriskSandbox
-from tests.integration.test_ari_agents import Floor, log_in_by_phone, seed
+from tests.integration.test_ari_agents import Floor, log_in_by_phone, log_out_everyone, seed
 
 pytestmark = pytest.mark.asterisk
 
@@ -31,7 +31,10 @@ def floor(asterisk: AsteriskSandbox, tmp_path: Path) -> Iterator[Floor]:
     with controller_in_thread(settings) as controller:
         floor = Floor(asterisk, engine, controller)
         floor.wait_until("the event link", lambda: floor.snapshot()["link_up"])
-        yield floor
+        try:
+            yield floor
+        finally:
+            controller.call(log_out_everyone(controller.controller))
     engine.dispose()
 
 

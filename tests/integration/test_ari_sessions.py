@@ -13,7 +13,7 @@ from asterisk_cc.db.engine import make_engine
 from asterisk_cc.db.migrate import upgrade
 from asterisk_cc.sandbox import answering_agent
 from tests.asterisk_fixtures import AsteriskSandbox
-from tests.integration.test_ari_agents import LOGIN, Floor, log_in_by_phone, seed
+from tests.integration.test_ari_agents import LOGIN, Floor, log_in_by_phone, log_out_everyone, seed
 
 pytestmark = pytest.mark.asterisk
 
@@ -52,6 +52,7 @@ def test_the_dashboard_logs_an_agent_in_by_calling_their_phone(
         assert connect.agent == LOGIN
         controller.call(controller.controller.log_out(LOGIN))
         floor.wait_until("the log-out", lambda: floor.agent_state() is None)
+        controller.call(log_out_everyone(controller.controller))
     engine.dispose()
 
 
@@ -78,6 +79,7 @@ def test_a_restarted_controller_takes_its_agents_back(
         floor.wait_until("the call", lambda: floor.agent_state() in ("talking", "wrap_up"))
         asterisk.hang_up(phone)
         floor.wait_until("the log-out", lambda: floor.agent_state() is None)
+        second.call(log_out_everyone(second.controller))
     S = AgentState
     states = floor.states()
     # One record per real change: no second "ready" or "paused" for the restart itself.

@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from asterisk_cc.ari.controller import AgentController
 from asterisk_cc.ari.service import controller_in_thread
 from asterisk_cc.config import load_settings
 from asterisk_cc.core.vocabulary import UserRole
@@ -28,16 +27,9 @@ from asterisk_cc.db.models import Interaction, Queue, User
 from asterisk_cc.db.recordings import recording_path
 from asterisk_cc.sandbox import CallerScript, PlacedCall, Speak, Wait
 from tests.asterisk_fixtures import AsteriskSandbox
-from tests.integration.test_ari_agents import LOGIN, Floor, log_in_by_phone, seed
+from tests.integration.test_ari_agents import LOGIN, Floor, log_in_by_phone, log_out_everyone, seed
 
 pytestmark = pytest.mark.asterisk
-
-
-async def log_out_everyone(agents: AgentController) -> None:
-    """Agents still logged in at the end of a test are logged out: their bridges and phones
-    go, so the next test starts from an empty floor."""
-    for login in list(agents.sessions):
-        await agents.log_out(login)
 
 
 # The caller waits to be connected, says "hello world" twice, and hangs up.

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from asterisk_cc.ari.controller import AgentController, AgentSession
+from asterisk_cc.ari.controller import AgentSession
 from asterisk_cc.ari.service import controller_in_thread
 from asterisk_cc.ari.supervision import (
     Mode,
@@ -37,16 +37,9 @@ from asterisk_cc.sandbox import (
     ringing_agent,
 )
 from tests.asterisk_fixtures import AsteriskSandbox
-from tests.integration.test_ari_agents import LOGIN, PIN, Floor, seed
+from tests.integration.test_ari_agents import LOGIN, PIN, Floor, log_out_everyone, seed
 
 pytestmark = pytest.mark.asterisk
-
-
-async def log_out_everyone(agents: AgentController) -> None:
-    """Agents still logged in at the end of a test are logged out: their bridges and phones
-    go, so the next test starts from an empty floor."""
-    for login in list(agents.sessions):
-        await agents.log_out(login)
 
 
 # The supervisor's phone: answers at once and stays on until hung up (or 5 minutes pass).
