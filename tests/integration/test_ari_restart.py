@@ -54,7 +54,7 @@ def test_the_controller_recovers_from_an_asterisk_restart(floor: Floor) -> None:
     floor.wait_until("the new log-in", lambda: floor.agent_state() == "ready")
     floor.wait_until("the queue membership", lambda: floor.member_line() != "")
     queue_log = floor.asterisk.queue_log()
-    caller = floor.asterisk.call_queue("sales", hold_s=3)
+    caller = floor.asterisk.call_queue("sales", hold_s=8)
     queue_log.wait_for_events(caller.callee_id, ["CONNECT"], timeout_s=20)
 
     states = [state for state, _ in floor.states()]

@@ -43,7 +43,7 @@ def test_the_dashboard_logs_an_agent_in_by_calling_their_phone(
         controller.call(controller.controller.call_in(LOGIN, phone))
         floor.wait_until("the agent's session", lambda: floor.agent_state() == "ready")
         queue_log = asterisk.queue_log()
-        caller = asterisk.call_queue("sales", hold_s=3)
+        caller = asterisk.call_queue("sales", hold_s=8)
         (connect,) = [
             line
             for line in queue_log.wait_for_events(caller.callee_id, ["CONNECT"], timeout_s=20)
@@ -74,7 +74,7 @@ def test_a_restarted_controller_takes_its_agents_back(
         floor.wait_until("the agent taken back", lambda: floor.agent_state() == "paused")
         second.call(second.controller.unpause(LOGIN))
         queue_log = asterisk.queue_log()
-        caller = asterisk.call_queue("sales", hold_s=3)
+        caller = asterisk.call_queue("sales", hold_s=8)
         queue_log.wait_for_events(caller.callee_id, ["CONNECT"], timeout_s=20)
         floor.wait_until("the call", lambda: floor.agent_state() in ("talking", "wrap_up"))
         asterisk.hang_up(phone)
