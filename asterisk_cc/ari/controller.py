@@ -225,6 +225,7 @@ class AgentController:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unwritten: deque[tuple[int, fsm.RecordState, str | None]] = deque()
         self._lock = asyncio.Lock()
+        self._flushing = asyncio.Lock()
         self._adopted = False
         # Set up by the process that runs the controller: other parts that follow the same ARI
         # events (supervision.py), and the call recorder (recording.py; None: no recording).
@@ -348,23 +349,26 @@ class AgentController:
 
     async def flush_records(self) -> None:
         """Write the state records not written yet, oldest first; stop at the first failure
-        (the database is down) and keep the rest for the next try."""
-        while self._unwritten:
-            agent_id, record, linkedid = self._unwritten[0]
-            try:
-                await self._blocking(
-                    lambda a=agent_id, r=record, li=linkedid: self.store.record_state(a, r, li)
-                )
-            except Exception as exc:
-                self.stats.pending_records = len(self._unwritten)
-                logger.error(
-                    "%d agent state record(s) wait for the database: %s",
-                    len(self._unwritten),
-                    exc,
-                )
-                return
-            self._unwritten.popleft()
-        self.stats.pending_records = 0
+        (the database is down) and keep the rest for the next try. One flush at a time: the
+        retry loop and a state change may both flush, and two flushes would write the same
+        first record twice and drop the next."""
+        async with self._flushing:
+            while self._unwritten:
+                agent_id, record, linkedid = self._unwritten[0]
+                try:
+                    await self._blocking(
+                        lambda a=agent_id, r=record, li=linkedid: self.store.record_state(a, r, li)
+                    )
+                except Exception as exc:
+                    self.stats.pending_records = len(self._unwritten)
+                    logger.error(
+                        "%d agent state record(s) wait for the database: %s",
+                        len(self._unwritten),
+                        exc,
+                    )
+                    return
+                self._unwritten.popleft()
+            self.stats.pending_records = 0
 
     async def retry_records_forever(self) -> None:
         while True:
