@@ -10,36 +10,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from asterisk_cc.ari.service import controller_in_thread
-from asterisk_cc.config import load_settings
 from asterisk_cc.core.vocabulary import AgentState
-from asterisk_cc.db.engine import make_engine
-from asterisk_cc.db.migrate import upgrade
 from asterisk_cc.db.models import Interaction
 from asterisk_cc.sandbox import ringing_agent
 from tests.asterisk_fixtures import AsteriskSandbox
-from tests.integration.test_ari_agents import LOGIN, Floor, log_in_by_phone, log_out_everyone, seed
+from tests.integration.test_ari_agents import LOGIN, Floor, log_in_by_phone, running_floor
 
 pytestmark = pytest.mark.asterisk
 
 
 @pytest.fixture
 def floor(asterisk: AsteriskSandbox, tmp_path: Path) -> Iterator[Floor]:
-    config = asterisk.sandbox.write_config(
-        tmp_path / "cc.toml", database_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}"
-    )
-    settings = load_settings(config, needed_by="ari")
-    engine = make_engine(settings.database)
-    upgrade(engine)
-    seed(engine)
-    with controller_in_thread(settings) as controller:
-        floor = Floor(asterisk, engine, controller)
-        floor.wait_until("the event link", lambda: floor.snapshot()["link_up"])
-        try:
-            yield floor
-        finally:
-            controller.call(log_out_everyone(controller.controller))
-    engine.dispose()
+    with running_floor(asterisk, tmp_path) as running:
+        yield running
 
 
 def test_hold_transfer_and_disposition(floor: Floor) -> None:

@@ -3,6 +3,7 @@ into the agent's bridge, wrap-up and pause in app_queue, log-out, and every stat
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from asterisk_cc.agi.server import run_server_in_thread
 from asterisk_cc.agi.service import make_router
 from asterisk_cc.ari.controller import AgentController
 from asterisk_cc.ari.service import ControllerThread, controller_in_thread
-from asterisk_cc.config import load_settings
+from asterisk_cc.config import Settings, load_settings
 from asterisk_cc.core.vocabulary import AgentState
 from asterisk_cc.db.agents import hash_pin
 from asterisk_cc.db.engine import make_engine
@@ -47,6 +48,7 @@ class Floor:
     engine: Engine
     controller: ControllerThread
     published: list[dict[str, Any]] = field(default_factory=list)
+    settings: Settings | None = None
 
     def snapshot(self) -> dict[str, Any]:
         async def take() -> dict[str, Any]:
@@ -101,24 +103,37 @@ def seed(engine: Engine) -> None:
         )
 
 
-@pytest.fixture
-def floor(asterisk: AsteriskSandbox, tmp_path: Path) -> Iterator[Floor]:
+@contextlib.contextmanager
+def running_floor(
+    asterisk: AsteriskSandbox,
+    directory: Path,
+    *,
+    adjust: Callable[[Settings], Settings] = lambda settings: settings,
+) -> Iterator[Floor]:
+    """A seeded database in ``directory`` and the controller running on it, its event link
+    up; whoever is still logged in at the end is logged out."""
     config = asterisk.sandbox.write_config(
-        tmp_path / "cc.toml", database_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}"
+        directory / "cc.toml", database_url=f"sqlite:///{directory / 'cc.sqlite3'}"
     )
-    settings = load_settings(config, needed_by="ari")
+    settings = adjust(load_settings(config, needed_by="all"))
     engine = make_engine(settings.database)
     upgrade(engine)
     seed(engine)
     published: list[dict[str, Any]] = []
     with controller_in_thread(settings, publish=published.append) as controller:
-        floor = Floor(asterisk, engine, controller, published)
+        floor = Floor(asterisk, engine, controller, published, settings)
         floor.wait_until("the event link", lambda: floor.snapshot()["link_up"])
         try:
             yield floor
         finally:
             controller.call(log_out_everyone(controller.controller))
     engine.dispose()
+
+
+@pytest.fixture
+def floor(asterisk: AsteriskSandbox, tmp_path: Path) -> Iterator[Floor]:
+    with running_floor(asterisk, tmp_path) as running:
+        yield running
 
 
 def log_in_by_phone(floor: Floor, pin: str = PIN) -> PlacedCall:

@@ -10,45 +10,25 @@ import httpx
 import pytest
 
 from asterisk_cc.ari.control import ControllerClient, ControllerRefused
-from asterisk_cc.ari.service import controller_in_thread
 from asterisk_cc.ari.status_http import control_token
-from asterisk_cc.config import Settings, load_settings
+from asterisk_cc.config import Settings
 from asterisk_cc.core.vocabulary import AgentState
-from asterisk_cc.db.engine import make_engine
-from asterisk_cc.db.migrate import upgrade
 from tests.asterisk_fixtures import AsteriskSandbox, free_loopback_ports
-from tests.integration.test_ari_agents import (
-    LOGIN,
-    Floor,
-    log_in_by_phone,
-    log_out_everyone,
-    seed,
-)
+from tests.integration.test_ari_agents import LOGIN, Floor, log_in_by_phone, running_floor
 
 pytestmark = pytest.mark.asterisk
 
 
+def with_control_port(settings: Settings) -> Settings:
+    (port,) = free_loopback_ports(1)
+    return dataclasses.replace(settings, ari=dataclasses.replace(settings.ari, status_port=port))
+
+
 @pytest.fixture
 def floor(asterisk: AsteriskSandbox, tmp_path: Path) -> Iterator[tuple[Floor, Settings]]:
-    config = asterisk.sandbox.write_config(
-        tmp_path / "cc.toml", database_url=f"sqlite:///{tmp_path / 'cc.sqlite3'}"
-    )
-    settings = load_settings(config, needed_by="all")
-    (port,) = free_loopback_ports(1)
-    settings = dataclasses.replace(
-        settings, ari=dataclasses.replace(settings.ari, status_port=port)
-    )
-    engine = make_engine(settings.database)
-    upgrade(engine)
-    seed(engine)
-    with controller_in_thread(settings) as controller:
-        floor = Floor(asterisk, engine, controller)
-        floor.wait_until("the event link", lambda: floor.snapshot()["link_up"])
-        try:
-            yield floor, settings
-        finally:
-            controller.call(log_out_everyone(controller.controller))
-    engine.dispose()
+    with running_floor(asterisk, tmp_path, adjust=with_control_port) as running:
+        assert running.settings is not None
+        yield running, running.settings
 
 
 def test_the_dashboard_pauses_and_logs_out_an_agent(floor: tuple[Floor, Settings]) -> None:
