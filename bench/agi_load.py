@@ -53,15 +53,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
-import platform
 import random
 import re
 import resource
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -76,6 +73,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from machine_info import describe_machine
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -1133,26 +1131,6 @@ def real_asterisk_part(
 # --- output ----------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    memory = "unknown memory"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {memory}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
-    )
-
-
 def print_table(levels: list[LevelResult]) -> None:
     header = (
         f"{'conc.':>5} {'mode':<8} {'at once':>7} {'sessions':>8} {'sess/s':>7} {'fail':>5} "
@@ -1219,7 +1197,7 @@ def main(argv: list[str] | None = None) -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     run_started = time.perf_counter()
     rng = random.Random(args.seed)
-    print(f"machine: {machine()}", flush=True)
+    print(f"machine: {describe_machine()}", flush=True)
     levels: list[LevelResult] = []
     real: RealResult | None = None
     workdir = Path(tempfile.mkdtemp(prefix="agi-load-"))

@@ -57,12 +57,10 @@ import contextlib
 import json
 import logging
 import os
-import platform
 import random
 import re
 import signal
 import socket
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -75,6 +73,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from machine_info import describe_machine
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from websockets.exceptions import ConnectionClosed
@@ -781,26 +780,6 @@ def run_baseline(
 # --- output ----------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    memory = "unknown memory"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {memory}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
-    )
-
-
 def print_table(results: Sequence[ModeResult]) -> None:
     def ms(samples: list[float], q: float) -> str:
         value = quantile(samples, q)
@@ -927,7 +906,7 @@ def main(argv: list[str] | None = None) -> int:
     run_started = time.perf_counter()
     rng = random.Random(args.seed)
     arrivals = schedule(args, args.queues, rng)
-    print(f"machine: {machine()}", flush=True)
+    print(f"machine: {describe_machine()}", flush=True)
     print(
         f"{args.calls} calls over {arrivals[-1].at_s:.0f} s (Poisson, {args.rate:g}/s) into "
         f"{', '.join(args.queues)}; callers stay {args.talk_min:g}-{args.talk_max:g} s; "

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import secrets
 import sqlite3
@@ -32,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from machine_info import describe_machine
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -228,26 +228,6 @@ def describe(engine: Engine) -> str:
         return f"PostgreSQL {version}, {engine.url.render_as_string(hide_password=True)}"
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    memory = "unknown memory"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB RAM"
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {memory}; {platform.system()} {platform.release()}; "
-        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}"
-    )
-
-
 def print_table(timings: list[Timing]) -> None:
     header = (
         f"{'database':<11} {'variant':<31} {'lookups':>8} {'p50 µs':>9} {'p95 µs':>9} "
@@ -284,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261122)
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
-    print(f"machine: {machine()}")
+    print(f"machine: {describe_machine()}")
     parse_start = time.perf_counter_ns()
     sample = caller_ids(args.customers, 20_000, rng)
     for number in sample:
