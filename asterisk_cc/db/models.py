@@ -328,6 +328,8 @@ class Campaign(Base):
         CheckConstraint("max_lines_per_agent >= 1", name="max_lines_per_agent"),
         CheckConstraint("window_start < window_end", name="window_order"),
         CheckConstraint(RECORDING_POLICY_CHECK, name="recording_policy"),
+        CheckConstraint("machine_action IN ('hangup', 'message', 'retry')", name="machine_action"),
+        CheckConstraint("purpose IN ('list', 'callbacks')", name="purpose"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -355,8 +357,48 @@ class Campaign(Base):
     max_lines_per_agent: Mapped[float] = mapped_column(Float, server_default=text("3.0"))
     recording: Mapped[str] = mapped_column(String(16), server_default="none")
     """The campaign's calls are recorded as a queue's are (``all``, ``none``, ``on_demand``)."""
+    holidays: Mapped[list[Any]] = mapped_column(JSONDoc, server_default=text("'[]'"))
+    """Dates (``YYYY-MM-DD``, the lead's local calendar) with no calls."""
+    machine_action: Mapped[str] = mapped_column(String(16), server_default="hangup")
+    """What the dialer does when AMD hears a machine: ``hangup``, ``message`` (play
+    ``machine_message`` after the beep, then hang up) or ``retry`` (call again later)."""
+    machine_message: Mapped[str | None] = mapped_column(String(128))
+    abandon_message: Mapped[str | None] = mapped_column(String(128))
+    """The sound played to a live answer no agent takes within 2 s (who called, why, a number
+    to call back); the dialer's configured default when empty."""
+    purpose: Mapped[str] = mapped_column(String(16), server_default="list")
+    """``list``: dials its leads; ``callbacks``: dials its queue's callback requests."""
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+    agents: Mapped[list[Agent]] = relationship(secondary="campaign_agents")
+    teams: Mapped[list[Team]] = relationship(secondary="campaign_teams")
+
+
+class CampaignAgent(Base):
+    """An agent who works a campaign."""
+
+    __tablename__ = "campaign_agents"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class CampaignTeam(Base):
+    """A team whose agents all work a campaign."""
+
+    __tablename__ = "campaign_teams"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Lead(Base):
@@ -397,6 +439,12 @@ class Lead(Base):
     disposition: Mapped[str | None] = mapped_column(String(64))
     locked_by: Mapped[str | None] = mapped_column(String(64))
     locked_at: Mapped[datetime | None]
+    callback_agent_id: Mapped[int | None]
+    """A callback scheduled for this agent (``agents.id``): dialled at ``next_attempt_at``
+    when they are free. A plain id, not a foreign key (see migration 0006)."""
+    callback_request_id: Mapped[int | None] = mapped_column(index=True)
+    """The callback request (``callback_requests.id``) this lead dials, in a ``callbacks``
+    campaign. A plain id, like ``callback_agent_id``."""
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
 
