@@ -314,8 +314,8 @@ class CustomerPhone(Base):
 class Campaign(Base):
     """An outbound campaign: how it dials (``dial_mode``), when (``window_start``..
     ``window_end`` on ``call_days``, in each *lead's* local time; ``timezone`` for leads without
-    one), how often (``max_attempts``, ``retry_delays_s`` = seconds to wait before attempt 2, 3,
-    ...), the ring time, answering-machine detection, and the abandon rate it is held to
+    one), how often (``max_attempts``, ``retry_delays_s`` = seconds to wait after each outcome),
+    the ring time, answering-machine detection, and the abandon rate it is held to
     (``abandon_target_ratio`` under ``abandon_definition``)."""
 
     __tablename__ = "campaigns"
@@ -345,7 +345,9 @@ class Campaign(Base):
     window_end: Mapped[time] = mapped_column(Time, server_default="21:00:00")
     call_days: Mapped[str] = mapped_column(String(32), server_default="mon,tue,wed,thu,fri")
     max_attempts: Mapped[int] = mapped_column(Integer, server_default=text("3"))
-    retry_delays_s: Mapped[list[Any]] = mapped_column(JSONDoc, server_default=text("'[]'"))
+    retry_delays_s: Mapped[dict[str, Any]] = mapped_column(JSONDoc, server_default=text("'[]'"))
+    """Seconds to wait after each outcome before the next attempt, e.g. ``{"busy": 900,
+    "no_answer": 3600}`` (asterisk_cc.core.dialer.retry; missing outcomes get the defaults)."""
     ring_timeout_s: Mapped[int] = mapped_column(Integer, server_default=text("25"))
     amd_enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     amd_options: Mapped[dict[str, Any]] = mapped_column(JSONDoc, server_default=text("'{}'"))
