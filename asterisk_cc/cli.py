@@ -42,6 +42,7 @@ EXIT_INTERRUPTED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     from asterisk_cc.agi.ivr_cli import add_ivr_parser
+    from asterisk_cc.dialer.campaign_cli import add_campaign_parser, add_dnc_parser
     from asterisk_cc.sandbox.cli import add_sandbox_parser
 
     # --config and --log-level are accepted before and after the command (`asterisk-cc check
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     process("agi", "run the FastAGI server that runs the IVR", cmd_agi)
     process("ari", "run the ARI controller (agent sessions, inbound delivery)", cmd_ari)
-    process("dialer", "run the outbound dialer", cmd_unavailable)
+    process("dialer", "run the outbound dialer", cmd_dialer)
     process("scheduler", "run the report scheduler", cmd_unavailable)
     process("web", "run the web dashboard", cmd_unavailable)
     process("run-all", "run every process in one (for a small site)", cmd_run_all)
@@ -129,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     set_pin.set_defaults(func=cmd_agent_set_pin)
 
     add_ivr_parser(sub, common, lambda args: settings_for(args, needed_by="ivr"))
+    add_campaign_parser(sub, common, lambda args: settings_for(args, needed_by="db"))
+    add_dnc_parser(sub, common, lambda args: settings_for(args, needed_by="db"))
     add_sandbox_parser(sub)
 
     demo = sub.add_parser(
@@ -267,6 +270,13 @@ def cmd_ari(args: argparse.Namespace) -> int:
     from asterisk_cc.ari.service import serve
 
     asyncio.run(serve(settings_for(args, needed_by="ari")))
+    return EXIT_OK
+
+
+def cmd_dialer(args: argparse.Namespace) -> int:
+    from asterisk_cc.dialer.service import serve
+
+    asyncio.run(serve(settings_for(args, needed_by="dialer")))
     return EXIT_OK
 
 

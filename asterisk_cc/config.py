@@ -120,6 +120,41 @@ class AgiSettings:
 
 
 @dataclass(frozen=True)
+class DialerSettings:
+    """The outbound dialer (campaigns are set up with `asterisk-cc campaign`)."""
+
+    app: str = setting(
+        "asterisk-cc-dialer",
+        "Stasis application of the dialer's calls (the AMD context of the shipped dialplan "
+        "returns calls to it).",
+    )
+    dialer_id: str = setting(
+        "",
+        "Name this dialer claims leads under; one per dialer process. Empty: the host name. "
+        "A restarted dialer with the same name takes back the calls it left.",
+    )
+    dial_template: str = setting(
+        "PJSIP/{digits}@trunk",
+        "How a number is dialled: an Asterisk endpoint with {e164} (+4420...), {digits} "
+        "(4420...) or {national} (020...), e.g. PJSIP/{digits}@my-trunk.",
+    )
+    abandon_message: str = setting(
+        "im-sorry",
+        "Sound played to a person no agent takes within 2 s, unless the campaign sets its "
+        "own. The law wants who called, why, and a free number to call back: record yours "
+        "and name it here (several sounds: joined with &).",
+    )
+    controller_url: str = setting(
+        "",
+        "The ARI controller's endpoint (agents' states, connecting calls). Empty: "
+        "http://[ari] status_bind:status_port.",
+    )
+    tick_ms: int = setting(
+        500, "Milliseconds between two pacing decisions.", minimum=100, maximum=5000
+    )
+
+
+@dataclass(frozen=True)
 class SiteSettings:
     """The contact centre itself."""
 
@@ -265,6 +300,7 @@ class Settings:
     ami: AmiSettings = field(default_factory=AmiSettings)
     agi: AgiSettings = field(default_factory=AgiSettings)
     site: SiteSettings = field(default_factory=SiteSettings)
+    dialer: DialerSettings = field(default_factory=DialerSettings)
     ivr: IvrSettings = field(default_factory=IvrSettings)
     crm: CrmSettings = field(default_factory=CrmSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -285,7 +321,7 @@ SECTIONS: dict[str, type[Any]] = {
 SECTIONS_USED_BY: dict[str, tuple[str, ...]] = {
     "agi": ("database", "agi", "site", "ivr", "crm"),
     "ari": ("database", "ari", "ami", "site"),
-    "dialer": ("database", "ari", "site"),
+    "dialer": ("database", "ari", "site", "dialer", "web"),
     "scheduler": ("database", "site", "smtp", "reports"),
     "web": ("database", "web", "site"),
     "db": ("database", "site", "crm"),

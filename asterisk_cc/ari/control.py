@@ -8,6 +8,7 @@ onto it, and a refusal onto an error the dashboard can show.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, cast
 
 import httpx
@@ -39,6 +40,20 @@ def _text(data: dict[str, Any], key: str) -> str:
     return value
 
 
+def _optional_time(data: dict[str, Any], key: str) -> datetime | None:
+    """An ISO 8601 time with its UTC offset, e.g. 2026-12-01T10:30:00+08:00; None if absent."""
+    value = data.get(key)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{key!r} must be an ISO 8601 time, not {value!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{key!r} needs its UTC offset (e.g. +08:00): {value!r}")
+    return moment
+
+
 def make_actions(agents: AgentController, supervision: Supervision) -> Act:
     async def act(parts: list[str], data: dict[str, Any]) -> dict[str, Any]:
         if parts == ["supervise"]:
@@ -58,11 +73,23 @@ def make_actions(agents: AgentController, supervision: Supervision) -> Act:
             return {"monitoring": monitoring}
         if len(parts) == 2 and parts[0] == "supervise":
             return {"stopped": await supervision.stop(parts[1])}
+        if parts == ["dialer", "connect"]:
+            logins = data.get("agents")
+            if not isinstance(logins, list) or not all(isinstance(a, str) for a in logins):
+                raise ValueError("'agents' is needed (a list of agent logins)")
+            queue = data.get("queue")
+            login = await agents.connect_outbound(
+                _text(data, "channel"),
+                logins,
+                linkedid=_text(data, "linkedid"),
+                queue=queue if isinstance(queue, str) and queue else None,
+            )
+            return {"agent": login}
         if len(parts) != 3 or parts[0] != "agents" or parts[2] not in AGENT_ACTIONS:
             raise LookupError(
                 f"no action /{'/'.join(parts)}: use /agents/<login>/<"
                 + "|".join(AGENT_ACTIONS)
-                + "> or /supervise"
+                + ">, /supervise or /dialer/connect"
             )
         login, action = parts[1], parts[2]
         calls: dict[str, Callable[[], Awaitable[Any]]] = {
@@ -76,7 +103,12 @@ def make_actions(agents: AgentController, supervision: Supervision) -> Act:
             "transfer": lambda: agents.transfer(
                 login, context=_text(data, "context"), extension=_text(data, "extension")
             ),
-            "disposition": lambda: agents.set_disposition(login, _text(data, "disposition")),
+            "disposition": lambda: agents.set_disposition(
+                login,
+                _text(data, "disposition"),
+                callback_at=_optional_time(data, "callback_at"),
+                callback_for_anyone=data.get("callback_for_anyone") is True,
+            ),
             "record": lambda: agents.record(login),
             "call-in": lambda: agents.call_in(login, _text(data, "endpoint")),
         }
@@ -94,6 +126,26 @@ class ControllerRefused(AsteriskCCError):
         self.status_code = status_code
 
 
+def _unreachable(url: str, exc: httpx.HTTPError) -> AsteriskUnreachable:
+    return AsteriskUnreachable(
+        f"the ARI controller at {url} does not answer ({exc}). Fix: start "
+        "asterisk-cc ari; [ari] status_bind/status_port must match."
+    )
+
+
+def _result(response: httpx.Response, path: str) -> Any:
+    data = response.json()
+    if response.status_code >= 400 and path != "/health":
+        raise ControllerRefused(str(data.get("error", response.text)), response.status_code)
+    return data
+
+
+def _connect_body(
+    channel: str, agents: list[str], linkedid: str, queue: str | None
+) -> dict[str, Any]:
+    return {"channel": channel, "agents": agents, "linkedid": linkedid, "queue": queue}
+
+
 class ControllerClient:
     """The dashboard's side: the controller's actions over its loopback HTTP endpoint."""
 
@@ -107,14 +159,8 @@ class ControllerClient:
         try:
             response = self._http.request(method, path, json=body)
         except httpx.HTTPError as exc:
-            raise AsteriskUnreachable(
-                f"the ARI controller at {self.url} does not answer ({exc}). Fix: start "
-                "asterisk-cc ari; [ari] status_bind/status_port must match."
-            ) from None
-        data = response.json()
-        if response.status_code >= 400 and path != "/health":
-            raise ControllerRefused(str(data.get("error", response.text)), response.status_code)
-        return data
+            raise _unreachable(self.url, exc) from None
+        return _result(response, path)
 
     def status(self) -> dict[str, Any]:
         return cast(dict[str, Any], self._send("GET", "/status"))
@@ -130,5 +176,45 @@ class ControllerClient:
         )
         return str(data["monitoring"])
 
+    def connect_outbound(
+        self, *, channel: str, agents: list[str], linkedid: str, queue: str | None
+    ) -> str:
+        data = self._send(
+            "POST", "/dialer/connect", _connect_body(channel, agents, linkedid, queue)
+        )
+        return str(data["agent"])
+
     def close(self) -> None:
         self._http.close()
+
+
+class AsyncControllerClient:
+    """The dialer's side: the agents' states, and answered customer calls handed to agents."""
+
+    def __init__(self, url: str, token: str, *, timeout_s: float = 5.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s
+        )
+
+    async def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = await self._http.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.url, exc) from None
+        return _result(response, path)
+
+    async def status(self) -> dict[str, Any]:
+        return cast(dict[str, Any], await self._send("GET", "/status"))
+
+    async def connect_outbound(
+        self, *, channel: str, agents: list[str], linkedid: str, queue: str | None
+    ) -> str:
+        """Connect an answered customer call to a free agent of ``agents``; → the agent's
+        login. :class:`ControllerRefused` (409) when none is free."""
+        body = _connect_body(channel, agents, linkedid, queue)
+        data = await self._send("POST", "/dialer/connect", body)
+        return str(data["agent"])
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

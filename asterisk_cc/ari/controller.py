@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -38,6 +38,9 @@ LOGIN_ARG = "agent-login"
 SESSION_ARG = "agent-session"
 MEMBER_ARG = "queue-member"
 MEMBER_CONTEXT = "asterisk-cc-agent"
+# Channel ids the dialer gives the customer calls it places (see asterisk_cc.dialer): a
+# controller taking agents back after a restart must tell such a call from the agent's phone.
+OUTBOUND_CHANNEL_PREFIX = "asterisk-cc-dial-"
 LOGIN_TRIES = 3
 DIGIT_TIMEOUT_S = 10.0
 RETRY_RECORDS_S = 5.0
@@ -88,7 +91,15 @@ class AgentStore(Protocol):
 
     def set_wrapup(self, *, linkedid: str, wrapup_s: int) -> None: ...
 
-    def set_disposition(self, *, linkedid: str, agent_id: int, disposition: str) -> None: ...
+    def set_disposition(
+        self,
+        *,
+        linkedid: str,
+        agent_id: int,
+        disposition: str,
+        callback_at: datetime | None = None,
+        callback_for_anyone: bool = False,
+    ) -> None: ...
 
     def screen_pop(self, linkedid: str) -> dict[str, Any]: ...
 
@@ -187,6 +198,10 @@ def _utc_now() -> datetime:
 
 def _no_publish(_message: dict[str, Any]) -> None:
     return None
+
+
+class NoAgentFree(ValueError):
+    """None of the agents an outbound call may go to is free now."""
 
 
 @dataclass
@@ -447,10 +462,12 @@ class AgentController:
             phone, call_leg = None, None
             for channel_id in bridge.channels if bridge else ():
                 channel = snapshot.channels.get(channel_id)
-                if (
-                    channel is not None
-                    and channel.name.startswith("Local/")
-                    and (channel.name.split("@", 1)[0].endswith(f".{login}"))
+                if channel is not None and (
+                    channel.id.startswith(OUTBOUND_CHANNEL_PREFIX)
+                    or (
+                        channel.name.startswith("Local/")
+                        and channel.name.split("@", 1)[0].endswith(f".{login}")
+                    )
                 ):
                     call_leg = channel_id
                 else:
@@ -571,17 +588,55 @@ class AgentController:
             await self.rest.hangup(channel_id, reason="busy")
             return
         linkedid = await self.rest.get_variable(channel_id, "CHANNEL(linkedid)") or channel_id
+        await self._deliver(session, channel_id, linkedid, queue or None, answer=True)
+
+    async def connect_outbound(
+        self, channel_id: str, agents: Sequence[str], *, linkedid: str, queue: str | None
+    ) -> str:
+        """Put the answered customer call ``channel_id`` (placed by the dialer) into the
+        bridge of the free agent of ``agents`` who has waited longest; → that agent's login.
+        :class:`NoAgentFree` when none is free (the dialer tries again until its 2 seconds are
+        up). ``queue`` names the queue whose wrap-up time and recording policy apply."""
+        async with self._lock:
+            free = [
+                session
+                for login in agents
+                if (session := self.sessions.get(login)) is not None
+                and session.status.available
+                and session.bridge_id is not None
+            ]
+            if not free:
+                raise NoAgentFree(f"no agent of {len(agents)} is free for call {linkedid}")
+            session = min(free, key=lambda s: s.status.since)
+            if not await self._deliver(session, channel_id, linkedid, queue, answer=False):
+                raise NoAgentFree(f"call {linkedid} could not reach agent {session.login}")
+            return session.login
+
+    async def _deliver(
+        self,
+        session: AgentSession,
+        channel_id: str,
+        linkedid: str,
+        queue: str | None,
+        *,
+        answer: bool,
+    ) -> bool:
+        """Connect the call to the waiting agent: answer it if asked, add it to the agent's
+        bridge, pop the screen and start the recording. → False if the call could not be
+        connected (it is gone); the agent is then free again."""
         now = self.clock()
-        session.call = CallLeg(channel_id, linkedid, queue or None, offered_at=now)
+        session.call = CallLeg(channel_id, linkedid, queue, offered_at=now)
         session.last_linkedid = linkedid
         await self._apply(session, fsm.Offer(channel_id, queue or "unknown"))
         try:
-            await self.rest.answer(channel_id)
-            await self.rest.add_channel(session.bridge_id, channel_id)
+            if answer:
+                await self.rest.answer(channel_id)
+            await self.rest.add_channel(session.bridge_id or "", channel_id)
         except AriRequestFailed as exc:
-            logger.warning("call %s could not reach agent %s: %s", linkedid, login, exc)
-            await self._end_call(session)
-            return
+            logger.warning("call %s could not reach agent %s: %s", linkedid, session.login, exc)
+            # An outbound call that missed its agent stays up: the dialer decides its fate.
+            await self._end_call(session, hang_up=answer)
+            return False
         session.call.answered_at = self.clock()
         self.stats.calls_delivered += 1
         await self._apply(session, fsm.Answer(channel_id))
@@ -589,6 +644,7 @@ class AgentController:
         # Recording by the queue's policy, in a task so that delivery is not delayed.
         if self.recorder is not None and session.call is not None:
             self._spawn(self._record(session, session.call), f"recording of call {linkedid}")
+        return True
 
     async def _record(
         self, session: AgentSession, call: CallLeg, *, on_demand: bool = False
@@ -752,14 +808,27 @@ class AgentController:
             raise fsm.AgentError(f"the call of agent {login} has ended")
         return ref
 
-    async def set_disposition(self, login: str, disposition: str) -> None:
+    async def set_disposition(
+        self,
+        login: str,
+        disposition: str,
+        *,
+        callback_at: datetime | None = None,
+        callback_for_anyone: bool = False,
+    ) -> None:
+        """The agent's disposition of their current or last call; ``callback`` schedules a
+        new call at ``callback_at`` (for this agent unless ``callback_for_anyone``)."""
         session = self._session(login)
         linkedid = session.call.linkedid if session.call else session.last_linkedid
         if linkedid is None:
             raise fsm.AgentError(f"agent {login} has had no call to set a disposition for")
         await self._blocking(
             lambda: self.store.set_disposition(
-                linkedid=linkedid, agent_id=session.profile.id, disposition=disposition
+                linkedid=linkedid,
+                agent_id=session.profile.id,
+                disposition=disposition,
+                callback_at=callback_at,
+                callback_for_anyone=callback_for_anyone,
             )
         )
 

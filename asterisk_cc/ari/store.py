@@ -4,7 +4,7 @@ what the agent's screen shows when a call arrives (the screen pop).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -25,9 +25,37 @@ from asterisk_cc.db.agents import (
     wrapup_limit_s,
 )
 from asterisk_cc.db.engine import session_factory
-from asterisk_cc.db.models import Agent, ComplaintTicket, Customer, Interaction, IvrSession
+from asterisk_cc.db.lead_outcomes import apply_disposition
+from asterisk_cc.db.models import (
+    Agent,
+    CallAttempt,
+    Campaign,
+    ComplaintTicket,
+    Customer,
+    Interaction,
+    IvrSession,
+    Lead,
+)
 
 RECENT_CALLS = 5
+
+
+def _lead_of(session: Session, interaction_id: int) -> dict[str, Any] | None:
+    """An outbound call's lead, for the agent: its campaign, fields and earlier attempts."""
+    attempt = session.scalars(
+        select(CallAttempt).where(CallAttempt.interaction_id == interaction_id)
+    ).first()
+    lead = session.get(Lead, attempt.lead_id) if attempt else None
+    if attempt is None or lead is None:
+        return None
+    campaign = session.get(Campaign, lead.campaign_id)
+    return {
+        "id": lead.id,
+        "campaign": campaign.name if campaign else None,
+        "phone": attempt.phone_e164,
+        "fields": dict(lead.fields or {}),
+        "attempts": lead.attempts,
+    }
 
 
 class DatabaseAgentStore:
@@ -102,9 +130,27 @@ class DatabaseAgentStore:
         with self.sessions.begin() as session:
             set_wrapup(session, linkedid=linkedid, wrapup_s=wrapup_s)
 
-    def set_disposition(self, *, linkedid: str, agent_id: int, disposition: str) -> None:
+    def set_disposition(
+        self,
+        *,
+        linkedid: str,
+        agent_id: int,
+        disposition: str,
+        callback_at: datetime | None = None,
+        callback_for_anyone: bool = False,
+    ) -> None:
+        """On the interaction; on an outbound call also on its attempt and lead (a callback
+        at ``callback_at``, the do-not-call list...: see asterisk_cc.db.lead_outcomes)."""
         with self.sessions.begin() as session:
             set_disposition(session, linkedid=linkedid, disposition=disposition, agent_id=agent_id)
+            apply_disposition(
+                session,
+                linkedid=linkedid,
+                disposition=disposition,
+                now=datetime.now(UTC),
+                callback_at=callback_at,
+                callback_for_anyone=callback_for_anyone,
+            )
 
     def screen_pop(self, linkedid: str) -> dict[str, Any]:
         """Who is calling and what they did: the customer and tier, the IVR path and what
@@ -127,6 +173,7 @@ class DatabaseAgentStore:
                 "customer": None,
                 "open_tickets": [],
                 "recent_calls": [],
+                "lead": _lead_of(session, call.id) if call and call.campaign_id else None,
             }
             customer_id = call.customer_id if call else None
             if customer_id is None:

@@ -54,6 +54,7 @@ PROJECT_CONF_SUBDIR = "asterisk-cc"
 # Contexts of the sandbox's own test dialplan.
 CALLER_CONTEXT = "asterisk-cc-sandbox-caller"
 AGENTS_CONTEXT = "asterisk-cc-sandbox-agents"
+CUSTOMERS_CONTEXT = "asterisk-cc-sandbox-customers"
 # Channel variable holding a scripted caller's steps (see CallerScript).
 CALLER_SCRIPT_VARIABLE = "ASTERISK_CC_SANDBOX_SCRIPT"
 
@@ -312,6 +313,19 @@ def busy_agent() -> str:
 def congested_agent() -> str:
     """Queue member interface whose line is congested."""
     return f"Local/congestion@{AGENTS_CONTEXT}/n"
+
+
+CUSTOMER_KINDS = {"person": 1, "busy": 2, "no_answer": 3, "machine": 4, "unallocated": 6}
+
+
+def customer_number(serial: int, kind: str, ring_s: int = 1, stay_s: int = 10) -> str:
+    """A mobile-shaped E.164 number (+86 138 <serial> <K R SS>) whose scripted customer in
+    the sandbox behaves as ``kind`` (see CUSTOMERS_CONTEXT). Only the sandbox dials it."""
+    if kind not in CUSTOMER_KINDS:
+        raise SandboxError(f"no scripted customer {kind!r}: use {', '.join(CUSTOMER_KINDS)}")
+    if not (0 <= ring_s <= 9 and 0 <= stay_s <= 99 and 0 <= serial <= 9999):
+        raise SandboxError("a scripted customer rings 0-9 s, stays 0-99 s, serial 0-9999")
+    return f"+86138{serial:04d}{CUSTOMER_KINDS[kind]}{ring_s}{stay_s:02d}"
 
 
 # Queues only the sandbox has, with fixed members, so tests of app_queue's records need no
@@ -617,6 +631,34 @@ exten => _[a-z].,1,Set(KIND=${{CUT(EXTEN,-,1)}})
  same => n,Hangup()
  same => n(busy),Busy(10)
  same => n(congestion),Congestion(10)
+
+; Scripted customers for the dialer: dial_template = "Local/{{digits}}@{CUSTOMERS_CONTEXT}".
+; The number's last four digits K R SS say what the customer does (see customer_number()):
+;   K=1  a person: rings R s, answers, says "hello", stays SS s, hangs up
+;   K=2  busy            K=3  rings and never answers            K=6  number does not exist
+;   K=4  an answering machine: rings R s, answers, plays a long greeting, stays SS s
+[{CUSTOMERS_CONTEXT}]
+exten => _X.,1,Set(CODE=${{EXTEN:-4}})
+ same => n,GotoIf($["${{CODE:0:1}}" = "2"]?busy)
+ same => n,GotoIf($["${{CODE:0:1}}" = "3"]?unanswered)
+ same => n,GotoIf($["${{CODE:0:1}}" = "6"]?unallocated)
+ same => n,Ringing()
+ same => n,Wait(${{CODE:1:1}})
+ same => n,Answer()
+ same => n,GotoIf($["${{CODE:0:1}}" = "4"]?machine)
+ ; Silence is played, not waited: AMD counts the silence after "hello" by the audio frames it
+ ; hears, and Wait() on a Local channel sends none.
+ same => n,Playback(hello&silence/2)
+ same => n,Wait(${{CODE:2:2}})
+ same => n,Hangup()
+ same => n(machine),Playback(vm-intro&vm-theperson)
+ same => n,Wait(${{CODE:2:2}})
+ same => n,Hangup()
+ same => n(busy),Busy(10)
+ same => n(unanswered),Ringing()
+ same => n,Wait(600)
+ same => n,Hangup()
+ same => n(unallocated),Hangup(1)
 """
 
 
