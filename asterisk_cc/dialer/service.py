@@ -55,6 +55,11 @@ async def run_dialer(settings: Settings, stop: asyncio.Event) -> None:
     )
     try:
         async with AriRest(ari.url, ari.user, ari.password) as rest:
+            # Fail fast (exit 4) when ARI is not there at start; later drops are waited out.
+            info = await rest.asterisk_info()
+            logger.info(
+                "ARI at %s is Asterisk %s", ari.url, info.get("system", {}).get("version", "?")
+            )
             dialer = Dialer(
                 rest,
                 controller,
@@ -76,7 +81,15 @@ async def run_dialer(settings: Settings, stop: asyncio.Event) -> None:
                     ari.url, ari.user, ari.password, settings.dialer.app, dialer.on_event, on_link
                 )
             )
-            await link_up.wait()
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait(
+                {asyncio.create_task(link_up.wait()), stopping},
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if stop.is_set():
+                events.cancel()
+                await asyncio.gather(events, return_exceptions=True)
+                return
             closed = await dialer.recover()
             logger.info("dialer %s running (%d open attempt(s) closed)", dialer.dialer_id, closed)
             tick_s = settings.dialer.tick_ms / 1000

@@ -191,3 +191,34 @@ def test_agent_set_pin_from_standard_input(tmp_path: Path) -> None:
     unknown = set_pin("9999", "1234")
     assert unknown.returncode == 2 and "9999" in unknown.stderr
     engine.dispose()
+
+
+def dialer_config(tmp_path: Path, extra: str = "") -> Path:
+    config = tmp_path / "dialer.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "cc.sqlite3"}"\n'
+        f'[ari]\nurl = "http://127.0.0.1:{closed_port()}/ari"\n' + extra,
+        encoding="utf-8",
+    )
+    assert run("db", "upgrade", "--config", str(config), env=SECRETS_ENV).returncode == 0
+    return config
+
+
+def test_the_dialer_without_asterisk_exits_4_naming_ari(tmp_path: Path) -> None:
+    result = run("dialer", "--config", str(dialer_config(tmp_path)), env=SECRETS_ENV)
+    assert result.returncode == 4
+    assert "ARI at http://127.0.0.1:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_dialer_needs_the_controller_endpoint(tmp_path: Path) -> None:
+    config = dialer_config(tmp_path, "status_port = 0\n")
+    result = run("dialer", "--config", str(config), env=SECRETS_ENV)
+    assert result.returncode == 2
+    assert "status_port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_dialer_needs_the_web_secret_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in SECRETS_ENV.items() if k != "ASTERISK_CC_WEB_SECRET_KEY"}
+    result = run("dialer", "--config", str(dialer_config(tmp_path)), env=env)
+    assert result.returncode == 2
+    assert "secret_key" in result.stderr
