@@ -450,3 +450,36 @@ def test_a_killed_dialer_started_again_closes_its_calls_and_never_dials_twice(
     assert [a.lead_id for a in attempts].count(ringing.lead_id) == 1
     assert dialing.lead(ringing.lead_id).status == LeadStatus.PENDING
     assert {a.lead_id for a in attempts} == set(leads)
+
+
+def test_the_dialer_rides_out_an_asterisk_crash(dialing: DialingFloor) -> None:
+    leads = add_campaign(
+        dialing.engine,
+        "restart-pbx",
+        DialMode.PROGRESSIVE,
+        [[customer_number(31, "no_answer")], [customer_number(32, "person", 1, 2)]],
+    )
+    with dialing.dialer():
+        dialing.wait_until("a call ringing", lambda: len(dialing.attempts()) == 1)
+        sandbox = dialing.floor.asterisk.sandbox
+        pid = sandbox.running_pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)  # a crash: no hang-up event for anybody
+        sandbox.down()
+        sandbox.up()
+        # The call died with Asterisk and no event told the dialer: it finds out on its own.
+        dialing.wait_until(
+            "the lost call closed", lambda: dialing.attempts()[0].outcome is not None, 90
+        )
+        # The agent's phone was cut off too; once they are back, dialling goes on.
+        dialing.floor.wait_until(
+            "the link back up", lambda: dialing.floor.snapshot()["link_up"], 60
+        )
+        log_in_by_phone(dialing.floor)
+        dialing.floor.wait_until("the new log-in", lambda: dialing.floor.agent_state() == "ready")
+        dialing.wait_until("the second lead's call", finished(dialing, 2), 90)
+    lost, talked = dialing.attempts()
+    assert lost.lead_id == leads[0] and lost.outcome == CallOutcome.FAILED
+    assert dialing.lead(leads[0]).status == LeadStatus.PENDING
+    assert talked.lead_id == leads[1] and talked.outcome == CallOutcome.HUMAN
+    assert talked.connected_at is not None
