@@ -31,6 +31,7 @@ from collections.abc import Callable
 
 from asterisk_cc.core.dialer.pacing import (
     AgentSnapshot,
+    DialOutcome,
     PacingSettings,
     PacingSnapshot,
     progressive_calls,
@@ -38,7 +39,6 @@ from asterisk_cc.core.dialer.pacing import (
 from asterisk_cc.dialer.simulator import (
     PAUSED,
     Campaign,
-    DialOutcome,
     Policy,
     SimConfig,
     percentile,

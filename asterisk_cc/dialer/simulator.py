@@ -38,11 +38,12 @@ import random
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from asterisk_cc.core.dialer.pacing import (
     AbandonBudget,
     AgentSnapshot,
+    AgentState,
     DialOutcome,
     Mode,
     PacingSettings,
@@ -57,7 +58,7 @@ from asterisk_cc.core.dialer.pacing import (
 LIVE, MACHINE, FAILED, NO_ANSWER = 0, 1, 2, 3
 # Agent states.
 READY, TALKING, WRAPUP, PAUSED = 0, 1, 2, 3
-_STATE_NAMES = ("ready", "talking", "wrapup")
+_STATE_NAMES: tuple[AgentState, ...] = ("ready", "talking", "wrapup")
 # Event codes, in the order they are handled at equal times (a call ending before a tick
 # frees its agent for that tick's decision).
 _AGENT_FREE, _WRAP_END, _CALL_RESULT, _GRACE, _PAUSE, _UNPAUSE, _TICK = range(7)
@@ -609,6 +610,8 @@ class OursPolicy(Policy):
     statistics persist across days, as in the live dialer.
 
     ``clairvoyant`` passes each agent's exact time to ready (the agent-clairvoyant bound).
+    ``abandon_count="ofcom"`` counts the budget with Ofcom's cruder AM-estimate formula
+    (:func:`estimated_abandons`: drops times handled people over all handled calls) instead.
     """
 
     tick_s = 0.5
@@ -619,9 +622,11 @@ class OursPolicy(Policy):
         settings: PacingSettings | None = None,
         stats_factory: Callable[[], PacingStats] | None = None,
         clairvoyant: bool = False,
+        abandon_count: Literal["ring_time", "ofcom"] = "ring_time",
         name: str | None = None,
     ) -> None:
         self.mode = mode
+        self.abandon_count = abandon_count
         self.settings = settings or PacingSettings()
         self.stats = (stats_factory or PacingStats)()
         self.clairvoyant = clairvoyant
@@ -635,7 +640,13 @@ class OursPolicy(Policy):
 
     def budget(self, campaign: Campaign) -> AbandonBudget:
         config = campaign.config
-        estimate = self._estimated_abandons
+        estimate, variance = self._estimated_abandons, self._abandons_variance
+        if self.abandon_count == "ofcom":
+            drops = campaign.abandons + campaign.machine_drops  # the dialer sees drops only
+            estimate = estimated_abandons(
+                drops, campaign.live_connected, campaign.machine_connected
+            )
+            variance = 0.0
         live_answers = campaign.live_connected + estimate
         agent_s_left = campaign.logged_in * max(config.day_s - campaign.now, 0.0)
         left = estimate_live_answers_left(
@@ -646,7 +657,7 @@ class OursPolicy(Policy):
             abandons=estimate,
             target_ratio=config.abandon_target,
             expected_live_answers_left=left,
-            abandons_variance=self._abandons_variance,
+            abandons_variance=variance,
         )
 
     def tick(self, campaign: Campaign) -> int:

@@ -10,6 +10,7 @@ claimed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from dataclasses import dataclass
@@ -20,10 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from asterisk_cc.ari.controller import OUTBOUND_CHANNEL_PREFIX
 from asterisk_cc.core.dialer import pacing
 from asterisk_cc.core.dialer.calling_window import lead_zones, may_call, next_opening
 from asterisk_cc.core.dialer.campaign import CampaignSettings
 from asterisk_cc.core.dialer.retry import RetryRules, phone_is_dead
+from asterisk_cc.core.phone import format_for_lookup
 from asterisk_cc.core.vocabulary import (
     AbandonDefinition,
     CallbackStatus,
@@ -48,19 +51,14 @@ from asterisk_cc.db.models import (
     LeadPhone,
     Queue,
 )
+from asterisk_cc.db.preview import PREVIEW_DIAL_PREFIX
 
 __all__ = ["AttemptResult", "CampaignPlan", "Dial", "DialerStore"]
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_PREFIX = "asterisk-cc-dial-"
-PREVIEW_DIAL_PREFIX = "preview-dial:"
-"""``leads.locked_by`` of a preview lead its agent asked to dial (``preview-dial:<login>``)."""
-PREVIEW_PREFIX = "preview:"
-"""``leads.locked_by`` of a lead an agent is previewing (``preview:<login>``)."""
 # A lead whose scheduled agent is busy is looked at again after this long.
 AGENT_BUSY_RETRY = timedelta(seconds=30)
-HISTORY_DAYS = 14
 DEFAULT_AMD_FALSE_POSITIVE_RATIO = 0.02
 STATS_HISTORY_LIMIT = 20_000
 
@@ -170,7 +168,7 @@ def dial_kind(
 
 def channel_prefix(dialer_id: str) -> str:
     """Channel ids of one dialer's calls start with this (safe in ARI URLs)."""
-    return CHANNEL_PREFIX + re.sub(r"[^a-z0-9-]", "-", dialer_id.lower())[:40] + "-"
+    return OUTBOUND_CHANNEL_PREFIX + re.sub(r"[^a-z0-9-]", "-", dialer_id.lower())[:40] + "-"
 
 
 class DialerStore:
@@ -179,8 +177,6 @@ class DialerStore:
     def __init__(self, engine: Engine) -> None:
         self.sessions: sessionmaker[Session] = session_factory(engine, immediate=True)
         self._refused: dict[str, str] = {}
-
-    channel_prefix = staticmethod(channel_prefix)
 
     def _refuse(self, campaign: str, problem: str) -> None:
         """Log a campaign that cannot run, once per distinct problem (it is read every few
@@ -192,8 +188,6 @@ class DialerStore:
     @staticmethod
     def endpoint(template: str, phone_e164: str) -> str:
         """The dial string of ``phone_e164`` by ``[dialer] dial_template``."""
-        from asterisk_cc.core.phone import format_for_lookup
-
         return template.format(
             e164=phone_e164,
             digits=phone_e164.lstrip("+"),
@@ -430,7 +424,7 @@ class DialerStore:
                     session, plan, lead, dialer_id, now, frozenset({login})
                 )
                 if dial is not None:
-                    taken.append((plan, Dial(**{**dial.__dict__, "agent_login": login})))
+                    taken.append((plan, dataclasses.replace(dial, agent_login=login)))
         return taken
 
     # --- the call's life ---------------------------------------------------------------------
