@@ -30,8 +30,9 @@ from typing import Any, Protocol, TypeVar
 from asterisk_cc.ari.control import ControllerRefused
 from asterisk_cc.ari.rest import AriRequestFailed, CallerId, NotFound
 from asterisk_cc.core.dialer import pacing
+from asterisk_cc.core.dialer.abandons import AbandonTally
 from asterisk_cc.core.dialer.outcome import CONNECT_GRACE_S, network_outcome
-from asterisk_cc.core.vocabulary import CallOutcome, DialMode
+from asterisk_cc.core.vocabulary import AbandonDefinition, CallOutcome, DialMode
 from asterisk_cc.dialer.store import AttemptResult, CampaignPlan, Dial, DialerStore, dial_kind
 from asterisk_cc.errors import AsteriskCCError
 
@@ -105,6 +106,8 @@ class OutboundCall:
     placed_mono: float
     answered_at: datetime | None = None
     answered_mono: float | None = None
+    """When the 2 s grace started: the answer, or the AMD verdict (FTC/FCC campaigns)."""
+    ring_s: float | None = None
     amd_status: str | None = None
     amd_cause: str | None = None
     agent: str | None = None
@@ -127,7 +130,7 @@ class CampaignRun:
 
     plan: CampaignPlan
     stats: pacing.PacingStats
-    budget: pacing.AbandonBudget
+    tally: AbandonTally
 
 
 @dataclass
@@ -143,6 +146,21 @@ class DialerCounters:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _count(
+    tally: AbandonTally, call: OutboundCall, outcome: CallOutcome, key: str, ring_s: float
+) -> None:
+    """The finished call in its campaign's abandon tally (as DialerStore.abandon_tally
+    counts it from the database)."""
+    if call.abandoned and call.amd_status is None:
+        tally.drops.append((key, ring_s))
+    elif call.abandoned:
+        tally.known_abandons += 1
+    elif outcome == CallOutcome.MACHINE:
+        tally.machine_verdicts += 1
+    elif call.connected_at is not None:
+        tally.people_handled += 1
 
 
 def _placed(decision: pacing.PacingDecision, placed: int) -> pacing.PacingDecision:
@@ -284,8 +302,8 @@ class Dialer:
         for plan in plans:
             old = self.campaigns.get(plan.id)
             stats = old.stats if old else await self._db(self.store.seed_stats, plan)
-            budget = await self._db(self.store.abandon_budget, plan, self.clock())
-            running[plan.id] = CampaignRun(plan, stats, budget)
+            tally = await self._db(self.store.abandon_tally, plan, self.clock())
+            running[plan.id] = CampaignRun(plan, stats, tally)
         self.campaigns = running
         promoted = await self._db(self.store.promote_callbacks, self.clock())
         if promoted:
@@ -339,18 +357,27 @@ class Dialer:
         return pacing.plan(mode, snapshot, run.stats, self._budget(run, snapshot), run.plan.pacing)
 
     def _budget(self, run: CampaignRun, snapshot: pacing.PacingSnapshot) -> pacing.AbandonBudget:
-        """The campaign's abandon budget with the live answers still expected in its window:
-        for a calendar-day window (Ofcom) from today's answer rate per agent-second and the
-        agent-seconds left until the calling window closes; a 30-day rolling window has no
-        end, and the pacing spreads its budget over a fixed horizon."""
-        if not run.plan.grace_from_answer:  # FTC/FCC: the rolling 30 days
-            return run.budget
-        gone_s, left_s = run.plan.window_seconds(self.clock())
+        """The campaign's abandon budget (see asterisk_cc.core.dialer.abandons), with the
+        live answers still expected in its window: for a calendar-day window (Ofcom) from
+        today's answer rate per agent-second and the agent-seconds left until the calling
+        window closes; a 30-day rolling window has no end, and the pacing spreads its budget
+        over a fixed horizon."""
+        plan = run.plan
+        ofcom = plan.settings.abandon_definition == AbandonDefinition.OFCOM_DAILY
+        budget = run.tally.budget(
+            run.stats,
+            target_ratio=plan.settings.abandon_target_ratio,
+            ofcom_formula=ofcom,
+            false_positive_ratio=plan.amd_false_positive_ratio if plan.amd_enabled else 0.0,
+        )
+        if not ofcom:
+            return budget
+        gone_s, left_s = plan.window_seconds(self.clock())
         agents = len(snapshot.agents)
         left = pacing.estimate_live_answers_left(
-            run.budget.live_answers, agents * gone_s, agents * left_s, run.stats
+            budget.live_answers, agents * gone_s, agents * left_s, run.stats
         )
-        return dataclasses.replace(run.budget, expected_live_answers_left=left)
+        return dataclasses.replace(budget, expected_live_answers_left=left)
 
     # --- one call --------------------------------------------------------------------------
 
@@ -427,6 +454,7 @@ class Dialer:
     async def _answered(self, call: OutboundCall) -> None:
         call.answered_at = self.clock()
         call.answered_mono = time.monotonic()
+        call.ring_s = call.answered_mono - call.placed_mono
         self.counters.answered += 1
         if call.plan.amd_enabled:
             await self.rest.continue_in_dialplan(call.dial.channel_id, AMD_CONTEXT, "s", 1)
@@ -442,14 +470,6 @@ class Dialer:
             await self._connect(call)
             return
         self.counters.machines += 1
-        run = self.campaigns.get(call.plan.id)
-        if run is not None:  # some "machines" are people AMD got wrong: abandoned calls
-            hidden = call.plan.amd_false_positive_ratio
-            run.budget = dataclasses.replace(
-                run.budget,
-                live_answers=run.budget.live_answers + hidden,
-                abandons=run.budget.abandons + hidden,
-            )
         if call.plan.machine_action == "message" and call.plan.machine_message:
             await self._play_then_hang_up(call, call.plan.machine_message)
         else:
@@ -490,9 +510,6 @@ class Dialer:
             await asyncio.sleep(CONNECT_RETRY_S)
         call.abandoned = True
         self.counters.abandoned += 1
-        run = self.campaigns.get(call.plan.id)
-        if run is not None:
-            run.budget = dataclasses.replace(run.budget, abandons=run.budget.abandons + 1)
         await self._play_then_hang_up(call, call.plan.abandon_message or self.abandon_message)
 
     async def _play_then_hang_up(self, call: OutboundCall, sound: str) -> None:
@@ -552,17 +569,11 @@ class Dialer:
         )
         run = self.campaigns.get(call.plan.id)
         if run is not None:
-            ring_s = (
-                (call.answered_mono or time.monotonic()) - call.placed_mono
-                if call.answered_at is not None
-                else time.monotonic() - call.placed_mono
-            )
+            ring_s = call.ring_s if call.ring_s is not None else time.monotonic() - call.placed_mono
+            key = call.plan.stats_key(ended)
             kind = dial_kind(outcome, abandoned=call.abandoned, amd_status=call.amd_status)
-            run.stats.observe_dial(call.plan.stats_key(ended), kind, ring_s)
-            if outcome == CallOutcome.HUMAN:
-                run.budget = dataclasses.replace(
-                    run.budget, live_answers=run.budget.live_answers + 1
-                )
+            run.stats.observe_dial(key, kind, ring_s, abandoned=call.abandoned)
+            _count(run.tally, call, outcome, key, ring_s)
             if call.connected_at is not None and call.agent is not None:
                 # The talk time is learnt with the wrap-up that follows (see _watch_wrap_ups).
                 self._talks[call.agent] = (run.plan.id, (ended - call.connected_at).total_seconds())

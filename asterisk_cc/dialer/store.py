@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from asterisk_cc.ari.controller import OUTBOUND_CHANNEL_PREFIX
 from asterisk_cc.core.dialer import pacing
+from asterisk_cc.core.dialer.abandons import AbandonTally
 from asterisk_cc.core.dialer.calling_window import lead_zones, may_call, next_opening
 from asterisk_cc.core.dialer.campaign import CampaignSettings
 from asterisk_cc.core.dialer.retry import RetryRules, phone_is_dead
@@ -61,6 +62,8 @@ logger = logging.getLogger(__name__)
 AGENT_BUSY_RETRY = timedelta(seconds=30)
 DEFAULT_AMD_FALSE_POSITIVE_RATIO = 0.02
 STATS_HISTORY_LIMIT = 20_000
+MACHINE_DISPOSITION = "answering_machine"
+"""The disposition of an agent who was put through to an answering machine (no AMD)."""
 
 
 @dataclass(frozen=True)
@@ -237,31 +240,43 @@ class DialerStore:
                 )
             return plans
 
-    def abandon_budget(self, plan: CampaignPlan, now: datetime) -> pacing.AbandonBudget:
-        """Live answers and abandons so far in the campaign's regulatory window: the local
-        calendar day for Ofcom, the last 30 days for the FTC and FCC."""
+    def abandon_tally(self, plan: CampaignPlan, now: datetime) -> AbandonTally:
+        """The answered calls of the campaign's regulatory window so far (the local calendar
+        day for Ofcom, the last 30 days for the FTC and FCC), as the budget counts them."""
         if plan.settings.abandon_definition == AbandonDefinition.OFCOM_DAILY:
             local = now.astimezone(ZoneInfo(plan.settings.timezone))
             since = local.replace(hour=0, minute=0, second=0, microsecond=0)
         else:
             since = now - timedelta(days=30)
+        tally = AbandonTally()
         with self.sessions() as session:
-            live, abandoned, machines = session.execute(
+            rows = session.execute(
                 select(
-                    func.count(CallAttempt.id).filter(CallAttempt.outcome == CallOutcome.HUMAN),
-                    func.count(CallAttempt.id).filter(CallAttempt.abandoned.is_(True)),
-                    func.count(CallAttempt.id).filter(CallAttempt.amd_result == "MACHINE"),
-                ).where(CallAttempt.campaign_id == plan.id, CallAttempt.started_at >= since)
-            ).one()
-        # AMD's false positives are people hung up on: abandoned live answers (Ofcom counts
-        # them by a reasoned estimate; so does the budget, for every definition).
-        hidden = plan.amd_false_positive_ratio * machines if plan.amd_enabled else 0.0
-        return pacing.AbandonBudget(
-            live_answers=live + hidden,
-            abandons=abandoned + hidden,
-            target_ratio=plan.settings.abandon_target_ratio,
-            expected_live_answers_left=None,
-        )
+                    CallAttempt.started_at,
+                    CallAttempt.answered_at,
+                    CallAttempt.connected_at,
+                    CallAttempt.abandoned,
+                    CallAttempt.amd_result,
+                    CallAttempt.disposition,
+                ).where(
+                    CallAttempt.campaign_id == plan.id,
+                    CallAttempt.started_at >= since,
+                    CallAttempt.answered_at.is_not(None),
+                )
+            )
+            for row in rows:
+                if row.abandoned and row.amd_result is None:
+                    ring_s = (row.answered_at - row.started_at).total_seconds()
+                    tally.drops.append((plan.stats_key(row.started_at), ring_s))
+                elif row.abandoned:
+                    tally.known_abandons += 1
+                elif row.amd_result == "MACHINE":
+                    tally.machine_verdicts += 1
+                elif row.connected_at is not None and row.disposition == MACHINE_DISPOSITION:
+                    tally.machines_handled += 1
+                elif row.connected_at is not None:
+                    tally.people_handled += 1
+        return tally
 
     def seed_stats(self, plan: CampaignPlan) -> pacing.PacingStats:
         """Answer rates, ring and talk times learnt from the campaign's recent attempts, so a

@@ -7,7 +7,6 @@ import secrets
 import threading
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -342,17 +341,11 @@ def test_two_dialers_sharing_the_database_never_take_the_same_lead(engine: Engin
     assert sorted(attempts) == sorted(lead_ids)  # one attempt per lead, none twice
 
 
-def test_the_abandon_budget_counts_the_regulatory_window_and_amd_false_positives(
-    engine: Engine,
-) -> None:
+def test_the_abandon_tally_counts_the_regulatory_window(engine: Engine) -> None:
     campaign_id, leads = make_campaign(
-        engine, [[number(200 + n)] for n in range(5)], definition=AbandonDefinition.OFCOM_DAILY
+        engine, [[number(200 + n)] for n in range(7)], definition=AbandonDefinition.OFCOM_DAILY
     )
     with Session(engine) as session, session.begin():
-        campaign = session.get(Campaign, campaign_id)
-        assert campaign is not None
-        campaign.amd_enabled = True
-        campaign.amd_options = {"false_positive_ratio": 0.05}
 
         def attempt(lead: int, hours_ago: float, outcome: CallOutcome, **kw: object) -> None:
             started = NOW - timedelta(hours=hours_ago)
@@ -362,30 +355,32 @@ def test_the_abandon_budget_counts_the_regulatory_window_and_amd_false_positives
                     lead_id=lead,
                     phone_e164=number(300),
                     started_at=started,
-                    answered_at=started,
+                    answered_at=started + timedelta(seconds=7),
                     ended_at=started + timedelta(minutes=1),
                     outcome=outcome,
                     **kw,
                 )
             )
 
-        attempt(leads[0], 1, CallOutcome.HUMAN)
-        attempt(leads[1], 2, CallOutcome.HUMAN, abandoned=True)
-        attempt(leads[2], 3, CallOutcome.MACHINE, amd_result="MACHINE")
-        attempt(leads[3], 4, CallOutcome.MACHINE, amd_result="MACHINE")
-        attempt(leads[4], 20, CallOutcome.HUMAN, abandoned=True)  # yesterday (UTC day)
+        talked = {"connected_at": NOW - timedelta(hours=1)}
+        attempt(leads[0], 1, CallOutcome.HUMAN, **talked)
+        attempt(leads[1], 1, CallOutcome.HUMAN, disposition="answering_machine", **talked)
+        attempt(leads[2], 2, CallOutcome.HUMAN, abandoned=True)  # a drop: who answered?
+        attempt(leads[3], 2, CallOutcome.HUMAN, abandoned=True, amd_result="HUMAN")
+        attempt(leads[4], 3, CallOutcome.MACHINE, amd_result="MACHINE")
+        attempt(leads[5], 4, CallOutcome.NO_ANSWER)
+        attempt(leads[6], 20, CallOutcome.HUMAN, abandoned=True)  # yesterday (UTC day)
     store = DialerStore(engine)
-    budget = store.abandon_budget(plan_of(store, campaign_id), NOW)
-    # Today: 2 live answers, 1 abandon, and 5 % of the 2 machines were people hung up on.
-    assert budget.live_answers == pytest.approx(2.1)
-    assert budget.abandons == pytest.approx(1.1)
-    assert budget.target_ratio == 0.03
+    tally = store.abandon_tally(plan_of(store, campaign_id), NOW)
+    assert (tally.people_handled, tally.machines_handled) == (1, 1)
+    assert (tally.known_abandons, tally.machine_verdicts) == (1, 1)
+    assert tally.drops == [("h12", 7.0)]  # 12:00 UTC, rang 7 s
     with Session(engine) as session, session.begin():
         campaign = session.get(Campaign, campaign_id)
         assert campaign is not None
         campaign.abandon_definition = AbandonDefinition.FTC_30D
-    budget = store.abandon_budget(plan_of(store, campaign_id), NOW)
-    assert (budget.live_answers, budget.abandons) == (pytest.approx(3.1), pytest.approx(2.1))
+    tally = store.abandon_tally(plan_of(store, campaign_id), NOW)
+    assert len(tally.drops) == 2  # the last 30 days
 
 
 def test_a_callback_for_one_agent_waits_until_that_agent_is_free(engine: Engine) -> None:

@@ -119,8 +119,8 @@ def test_one_more_ready_agent_never_means_fewer_calls(
         answered_waiting=snap.answered_waiting,
     )
     for mode in ("progressive", "predictive"):
-        before = plan(mode, snap, STATS, budget).calls  # type: ignore[arg-type]
-        after = plan(mode, more, STATS, budget).calls  # type: ignore[arg-type]
+        before = plan(mode, snap, STATS, budget).calls
+        after = plan(mode, more, STATS, budget).calls
         assert after >= before
 
 
@@ -135,8 +135,8 @@ def test_one_more_ringing_call_never_means_more_calls(
         answered_waiting=snap.answered_waiting,
     )
     for mode in ("progressive", "predictive"):
-        before = plan(mode, snap, STATS, budget).calls  # type: ignore[arg-type]
-        after = plan(mode, more, STATS, budget).calls  # type: ignore[arg-type]
+        before = plan(mode, snap, STATS, budget).calls
+        after = plan(mode, more, STATS, budget).calls
         assert after <= before
 
 

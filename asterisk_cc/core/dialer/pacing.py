@@ -122,9 +122,9 @@ class AbandonBudget:
     :meth:`PacingStats.live_share_of_drop` of an abandon (a reasoned estimate from its ring
     time), or as Ofcom's cruder ``drops * H / (H + AM)`` (:func:`estimated_abandons`);
     hence floats. ``abandons_variance`` is the variance of that estimate (the sum of
-    ``share * (1 - share)`` over the drops; 0 when every abandon is known). ``expected_live_answers_left``
-    is the live answers still expected before the window closes
-    (:func:`estimate_live_answers_left`); ``None`` for a window with no known end: the
+    ``share * (1 - share)`` over the drops; 0 when every abandon is known).
+    ``expected_live_answers_left`` is the live answers still expected before the window
+    closes (:func:`estimate_live_answers_left`); ``None`` for a window with no known end: the
     budget then spreads over :attr:`PacingSettings.open_window_live_answers`.
     """
 
@@ -144,8 +144,9 @@ class AbandonBudget:
 class PacingSettings:
     """Campaign settings of the pacing law. The defaults serve every campaign.
 
-    ``budget_reserve_sd`` keeps ``budget_reserve_sd * sqrt(allowed abandons)`` of the
-    remaining budget in reserve against bad luck; it is released as the window closes.
+    ``budget_reserve_sd`` keeps ``budget_reserve_sd * sqrt(allowed abandons + variance of
+    the count)`` of the remaining budget in reserve against bad luck; it shrinks as the
+    window closes. It was chosen once, on simulation seeds apart from the published ones.
     ``max_plan_ratio`` caps the abandon ratio planned for the rest of the window at this
     multiple of the target (a window that under-spent early does not burst at its end).
     """
@@ -520,13 +521,17 @@ class PacingStats:
       probabilities are kept per key (the caller's choice, e.g. list and hour of day),
       shrunk towards the pooled estimate while a key has little data; ring-time
       distributions are pooled. Older dials weigh less (``answer_memory`` dials per key).
+      ``abandoned=True`` marks a person nobody took within the grace window; a
+      ``dropped`` call counts as :meth:`live_share_of_drop` of one. Measured abandons
+      feed the calibration.
     - ``observe_talk(talk_s, wrap_s, answered_by)`` when an agent's wrap-up ends
       (``wrap_s`` 0 when there was none): the joint talk + wrap-up distribution, kept as the
       last ``call_memory`` calls, so a mix of short machine greetings and long talks is
       learned as it is.
-    - ``observe_decision(decision)`` after placing the calls of a :func:`plan`: keeps the
-      threshold calibrated so that the model's expected abandons track the planned ratio,
-      and keeps the model's expected abandons to compare with the measured ones.
+    - ``observe_decision(decision)`` after placing the calls of a :func:`plan` (:func:`decide`
+      does it): keeps the threshold calibrated so that the model's expected abandons track
+      the planned ratio, and keeps the model's expected abandons to compare with the
+      measured ones.
 
     Before data arrives the :class:`PacingPriors` (the reference baseline) stand in, with
     small weights. :meth:`from_history` seeds a new instance from stored history. The
@@ -593,7 +598,7 @@ class PacingStats:
     @classmethod
     def from_history(
         cls,
-        dials: Iterable[tuple[Hashable, DialOutcome, float]] = (),
+        dials: Iterable[tuple[Hashable, str, float]] = (),
         agent_calls: Iterable[tuple[float, float]] = (),
         priors: PacingPriors | None = None,
     ) -> PacingStats:
