@@ -108,6 +108,8 @@ class OutboundCall:
     answered_mono: float | None = None
     """When the 2 s grace started: the answer, or the AMD verdict (FTC/FCC campaigns)."""
     ring_s: float | None = None
+    interaction_opened: asyncio.Future[None] | None = None
+    """The interaction row being written (it must not hold up the 2 s to the agent)."""
     amd_status: str | None = None
     amd_cause: str | None = None
     agent: str | None = None
@@ -456,6 +458,9 @@ class Dialer:
         call.answered_mono = time.monotonic()
         call.ring_s = call.answered_mono - call.placed_mono
         self.counters.answered += 1
+        call.interaction_opened = asyncio.ensure_future(
+            self._db(self.store.open_interaction, call.dial, call.answered_at)
+        )
         if call.plan.amd_enabled:
             await self.rest.continue_in_dialplan(call.dial.channel_id, AMD_CONTEXT, "s", 1)
             return
@@ -481,7 +486,6 @@ class Dialer:
         deadline = call.answered_mono + CONNECT_GRACE_S
         agents = [call.dial.agent_login] if call.dial.agent_login else list(call.plan.agent_logins)
         linkedid = call.dial.channel_id
-        await self._db(self.store.open_interaction, call.dial, call.answered_at)
         while True:
             try:
                 call.agent = await self.controller.connect_outbound(
@@ -533,6 +537,11 @@ class Dialer:
         if call.done.is_set():
             return
         call.done.set()
+        if call.interaction_opened is not None:
+            try:
+                await call.interaction_opened
+            except Exception:  # the attempt's outcome must still be written
+                logger.exception("the interaction of call %s was not written", call.dial.channel_id)
         self.calls.pop(call.dial.channel_id, None)
         outcome = (
             CallOutcome.FAILED
