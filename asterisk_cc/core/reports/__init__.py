@@ -1,0 +1,1 @@
+"""Reports' pure side: reading Asterisk's records and, from them, the KPIs."""
