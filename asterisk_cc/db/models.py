@@ -684,6 +684,8 @@ class IngestCursor(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     source_id: Mapped[str | None] = mapped_column(String(128))
     position: Mapped[int] = mapped_column(BigIntId, server_default=text("0"))
+    line: Mapped[int] = mapped_column(BigIntId, server_default=text("0"))
+    """Lines read so far (for a file): the next line's number is ``line + 1``."""
     updated_at: Mapped[datetime] = updated_at()
 
 

@@ -15,7 +15,6 @@ from asterisk_cc.core.reports.queue_log import (
     QueueLogLineError,
     parse_line,
     record_from_row,
-    split_complete_lines,
 )
 
 REAL_LINES = """\
@@ -142,12 +141,6 @@ def test_the_realtime_table_form_reads_local_time_and_five_columns() -> None:
             zone=shanghai,
             row_number=3,
         )
-
-
-def test_a_line_still_being_written_waits_for_its_end() -> None:
-    lines, rest = split_complete_lines(REAL_LINES[0] + "\n" + REAL_LINES[1] + "\n1795354840|NO")
-    assert lines == REAL_LINES[:2] and rest == "1795354840|NO"
-    assert split_complete_lines("") == ([], "")
 
 
 def test_every_known_event_names_a_sane_field_count() -> None:

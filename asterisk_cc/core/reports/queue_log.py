@@ -30,7 +30,6 @@ __all__ = [
     "QueueLogRecord",
     "parse_line",
     "record_from_row",
-    "split_complete_lines",
 ]
 
 # The data fields each event of Asterisk 22 writes: (the fewest, the most).
@@ -210,10 +209,3 @@ def record_from_row(
         data=tuple(values),
     )
     return _check_fields(record, row_number, f"{time}|{callid}|{queuename}|{agent}|{event}")
-
-
-def split_complete_lines(chunk: str) -> tuple[list[str], str]:
-    """Lines of ``chunk`` that are complete (ended by a newline), and the rest: the start of
-    a line Asterisk is still writing, to be read again once it is whole."""
-    *lines, rest = chunk.split("\n")
-    return lines, rest
