@@ -419,11 +419,18 @@ class AgentController:
 
     async def on_link(self, up: bool) -> None:
         """The event link came up (after a start or an Asterisk restart) or went down."""
-        self.stats.link_up = up
-        self.publish({"type": "link", "up": up})
-        if up:
+        if not up:
+            self.stats.link_up = False
+            self.publish({"type": "link", "up": False})
+            return
+        # "Up" only once the sessions match Asterisk again: until then the agents' states may
+        # be those of before a restart (the dialer, for one, must not dial on them).
+        try:
             async with self._lock:
                 await self.resync()
+        finally:
+            self.stats.link_up = True
+            self.publish({"type": "link", "up": True})
 
     async def resync(self) -> None:
         """Compare what we hold with what Asterisk has now: an agent whose phone channel is

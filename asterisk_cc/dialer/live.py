@@ -209,6 +209,7 @@ class Dialer:
         self.counters = DialerCounters()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refreshed_mono = -REFRESH_S
+        self.link_up = False  # our own ARI event link: calls are placed only while it is up
         # Each agent's last outbound talk time (campaign id, seconds), until their wrap-up ends.
         self._talks: dict[str, tuple[int, float]] = {}
 
@@ -278,6 +279,10 @@ class Dialer:
         agents = dict(status.get("agents") or {})
         self._watch_wrap_ups(self.agents, agents)
         self.agents = agents
+        if not (self.link_up and status.get("link_up")):
+            # Either side cannot follow calls now (Asterisk restarting): no new calls, and
+            # the agents' states may be stale.
+            return
         for run in list(self.campaigns.values()):
             if run.plan.mode == DialMode.PREVIEW:
                 continue
@@ -434,6 +439,7 @@ class Dialer:
         """The event link is back (after an Asterisk restart, say): calls that ended while it
         was down sent no event, so each call is looked up and the gone ones are finished."""
         logger.info("dialer event link %s", "up" if up else "down")
+        self.link_up = up
         if up:
             await self.sweep(lambda call: True)
 
