@@ -58,7 +58,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -80,6 +79,7 @@ from sqlalchemy.orm import Session
 from asterisk_cc.config import DatabaseSettings, Settings, load_settings
 from asterisk_cc.db.engine import make_engine
 from asterisk_cc.db.migrate import upgrade
+from asterisk_cc.sandbox import free_loopback_ports
 
 if TYPE_CHECKING:
     from asterisk_cc.sandbox import Dtmf, Wait
@@ -948,19 +948,6 @@ class RealResult:
             "server_failovers": self.server.get("failovers"),
             "server_database_failures": self.server.get("backend_failures"),
         }
-
-
-def free_loopback_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def real_calls(calls: int, crm: Crm, sounds: Path, rng: random.Random) -> list[RealCall]:

@@ -60,7 +60,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -96,6 +95,7 @@ from asterisk_cc.sandbox import (
     SandboxPorts,
     Wait,
     answering_agent,
+    free_loopback_ports,
 )
 
 QUEUE_CONTEXT = "asterisk-cc-queue"
@@ -848,19 +848,6 @@ class _Warnings(logging.Handler):
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     del frame
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def free_loopback_ports(count: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @contextlib.contextmanager

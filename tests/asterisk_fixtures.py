@@ -23,7 +23,6 @@ fail: CI must never pass by skipping the real Asterisk.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from asterisk_cc.sandbox import (
     Sandbox,
     SandboxPorts,
     Wait,
+    free_loopback_ports,
 )
 from asterisk_cc.sandbox.records import CdrFollower, QueueLogFollower
 
@@ -49,20 +49,6 @@ IVR_CONTEXT = "asterisk-cc-ivr"
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def free_loopback_ports(count: int) -> list[int]:
-    """Ports nobody listens on right now (the kernel picks them; all held until all are known)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def sandbox_name() -> str:

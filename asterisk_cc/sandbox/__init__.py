@@ -5,7 +5,7 @@ project's ``conf/asterisk`` snippets, its own loopback ports and random ARI/AMI 
 waits until Asterisk has fully booted; ``down()`` stops it. See docs/sandbox.md.
 """
 
-from asterisk_cc.sandbox.instance import PlacedCall, Sandbox, SandboxStatus
+from asterisk_cc.sandbox.instance import PlacedCall, Sandbox, SandboxStatus, free_loopback_ports
 from asterisk_cc.sandbox.records import CdrRow, QueueLogLine
 from asterisk_cc.sandbox.render import (
     CallerScript,
@@ -33,5 +33,6 @@ __all__ = [
     "answering_agent",
     "busy_agent",
     "congested_agent",
+    "free_loopback_ports",
     "ringing_agent",
 ]

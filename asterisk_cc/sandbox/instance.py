@@ -804,3 +804,18 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def free_loopback_ports(count: int) -> list[int]:
+    """Ports nobody listens on right now on 127.0.0.1 (the kernel picks them; all are held
+    until all are known, so they differ): for sandboxes and the servers beside them."""
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
