@@ -267,6 +267,110 @@ class ReportsSettings:
         "06:30", "Local time (site time zone) the daily pack is produced, HH:MM."
     )
     output_dir: str = setting("/var/lib/asterisk-cc/reports", "Where report files are written.")
+    languages: list[str] = setting(
+        ["en"], "Languages of the pack, one set of files and one mail each: en, zh."
+    )
+    formats: list[str] = setting(
+        ["html", "pdf", "csv", "xlsx"], "Files of the pack: html, pdf, csv, xlsx."
+    )
+    interval_min: int = setting(
+        30, "Length of the pack's intervals and of the staffing forecast: 15, 30 or 60 minutes."
+    )
+    queue_log_file: str = setting(
+        "/var/log/asterisk/queue_log", "Asterisk's queue_log file (empty = not read)."
+    )
+    queue_log_table_url: str = setting(
+        "",
+        "Database URL of Asterisk's realtime queue_log table, when queue_log goes to a database "
+        "(empty = not read). Secret when it holds a password: ASTERISK_CC_REPORTS_QUEUE_LOG_TABLE_URL.",
+        secret=True,
+    )
+    queue_log_table: str = setting("queue_log", "Name of that table.")
+    queue_log_table_timezone: str = setting(
+        "",
+        "Time zone of that table's times (empty = the site's; UTC with "
+        "queue_log_realtime_use_gmt=yes).",
+    )
+    cdr_csv_file: str = setting(
+        "/var/log/asterisk/cdr-csv/Master.csv", "Asterisk's Master.csv (empty = not read)."
+    )
+    cdr_table_url: str = setting(
+        "",
+        "Database URL of Asterisk's CDR table (cdr_adaptive_odbc; empty = not read). Secret: "
+        "ASTERISK_CC_REPORTS_CDR_TABLE_URL.",
+        secret=True,
+    )
+    cdr_table: str = setting("cdr", "Name of that table.")
+    fcr_window_days: int = setting(
+        7,
+        "First-contact resolution: a call is resolved when the same customer does not call "
+        "again within this many days.",
+        minimum=1,
+        maximum=90,
+    )
+    cost_per_agent_hour: float = setting(
+        0.0, "Cost of one staffed agent hour, for the cost per call (0 = not shown)."
+    )
+    currency: str = setting("CNY", "Currency of the cost per call.")
+    abandon_rate_target: float = setting(0.05, "Target abandon rate (ratio), for red/amber/green.")
+    asa_target_s: int = setting(30, "Target average speed of answer, seconds.", minimum=1)
+    occupancy_target: float = setting(0.85, "Target occupancy (ratio).")
+    csat_target: float = setting(4.0, "Target CSAT (average score 1..5).")
+    forecast_weeks: int = setting(
+        8,
+        "Weeks of history (same weekday) the staffing forecast averages.",
+        minimum=1,
+        maximum=52,
+    )
+    forecast_at: str = setting(
+        "05:30", "Local time the next day's staffing forecast is made, HH:MM."
+    )
+
+
+@dataclass(frozen=True)
+class AlertsSettings:
+    """Call-volume early warning (呼叫量预警): rules checked every minute."""
+
+    every_s: int = setting(60, "How often the rules are checked, seconds.", minimum=10)
+    waiting_calls: int = setting(10, "Alert when a queue has this many calls waiting.", minimum=1)
+    longest_wait_s: int = setting(
+        120, "Alert when a caller has waited this long in a queue, seconds.", minimum=1
+    )
+    service_level_15m: float = setting(
+        0.7, "Alert when a queue's service level over the last 15 minutes is below this."
+    )
+    volume_over_forecast: float = setting(
+        1.3, "Alert when the calls of the current interval exceed the forecast by this factor."
+    )
+    min_calls: int = setting(
+        5,
+        "Ratios (service level, volume against forecast) are judged only over at least this "
+        "many calls.",
+        minimum=1,
+    )
+    renotify_after_min: int = setting(
+        30, "An alert still raised is sent again after this many minutes, not before.", minimum=1
+    )
+    recipients: list[str] = setting([], "E-mail addresses that receive alerts.")
+    webhook_url: str = setting(
+        "",
+        "URL that receives each alert raised or cleared as a JSON POST (empty = none). Secret "
+        "when it carries a token: ASTERISK_CC_ALERTS_WEBHOOK_URL.",
+        secret=True,
+    )
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """The scheduler process (``asterisk-cc scheduler``): its jobs are kept in the database."""
+
+    ingest_every_s: int = setting(60, "How often queue_log and CDRs are read, seconds.", minimum=5)
+    misfire_grace_s: int = setting(
+        43200,
+        "A job missed while the scheduler was down still runs (once) when it is back within "
+        "this many seconds.",
+        minimum=1,
+    )
 
 
 @dataclass(frozen=True)
@@ -305,6 +409,8 @@ class Settings:
     crm: CrmSettings = field(default_factory=CrmSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     reports: ReportsSettings = field(default_factory=ReportsSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
     web: WebSettings = field(default_factory=WebSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     source: str = "(defaults)"
@@ -322,7 +428,7 @@ SECTIONS_USED_BY: dict[str, tuple[str, ...]] = {
     "agi": ("database", "agi", "site", "ivr", "crm"),
     "ari": ("database", "ari", "ami", "site"),
     "dialer": ("database", "ari", "site", "dialer", "web"),
-    "scheduler": ("database", "site", "smtp", "reports"),
+    "scheduler": ("database", "site", "smtp", "reports", "alerts", "scheduler"),
     "web": ("database", "web", "site"),
     "db": ("database", "site", "crm"),
     "ivr": ("site", "ivr"),
@@ -452,7 +558,9 @@ def _check_value(
     ok = (
         isinstance(value, list) and all(isinstance(v, str) for v in value)
         if expected is list
-        else isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        else (isinstance(value, expected) and not (expected is int and isinstance(value, bool)))
+        # A whole number is a number too: ``cost_per_agent_hour = 20``.
+        or (expected is float and isinstance(value, int) and not isinstance(value, bool))
     )
     if not ok:
         default = f.default_factory() if callable(f.default_factory) else f.default
@@ -473,6 +581,8 @@ def _check_value(
     if (low is not None and value < low) or (high is not None and value > high):
         problems.append(f"{where} is {value}, outside {low}..{high}: use a value in that range")
         return None
+    if expected is float:
+        return float(value)
     return value
 
 
@@ -516,17 +626,13 @@ def _check_semantics(settings: Settings, needed_by: str, problems: list[str]) ->
             f"[site] timezone {settings.site.timezone!r} is not an IANA time zone: use a name "
             "such as Asia/Shanghai, Europe/London or UTC"
         )
-    hour_minute = settings.reports.daily_at.split(":")
-    if not (
-        len(hour_minute) == 2
-        and all(part.isdigit() and len(part) == 2 for part in hour_minute)
-        and int(hour_minute[0]) < 24
-        and int(hour_minute[1]) < 60
-    ):
-        problems.append(
-            f"[reports] daily_at {settings.reports.daily_at!r} is not a time: write it as "
-            'HH:MM, e.g. daily_at = "06:30"'
-        )
+    for key in ("daily_at", "forecast_at"):
+        if not is_hour_minute(getattr(settings.reports, key)):
+            problems.append(
+                f"[reports] {key} {getattr(settings.reports, key)!r} is not a time: write it as "
+                f'HH:MM, e.g. {key} = "06:30"'
+            )
+    _check_reports(settings.reports, settings.alerts, problems)
     if not settings.database.url.startswith(("sqlite:", "postgresql")):
         problems.append(
             "[database] url must start with sqlite: or postgresql (e.g. "
@@ -534,6 +640,60 @@ def _check_semantics(settings: Settings, needed_by: str, problems: list[str]) ->
             "supported"
         )
     _check_crm(settings.crm, problems)
+
+
+def is_hour_minute(text: str) -> bool:
+    """``HH:MM`` on a 24-hour clock."""
+    hour_minute = text.split(":")
+    return (
+        len(hour_minute) == 2
+        and all(part.isdigit() and len(part) == 2 for part in hour_minute)
+        and int(hour_minute[0]) < 24
+        and int(hour_minute[1]) < 60
+    )
+
+
+REPORT_LANGUAGES = ("en", "zh")
+REPORT_FORMATS = ("html", "pdf", "csv", "xlsx")
+
+
+def _check_reports(reports: ReportsSettings, alerts: AlertsSettings, problems: list[str]) -> None:
+    for language in reports.languages:
+        if language not in REPORT_LANGUAGES:
+            problems.append(
+                f"[reports] languages has {language!r}: the pack is written in "
+                + " and ".join(REPORT_LANGUAGES)
+            )
+    for fmt in reports.formats:
+        if fmt not in REPORT_FORMATS:
+            problems.append(
+                f"[reports] formats has {fmt!r}: choose among " + ", ".join(REPORT_FORMATS)
+            )
+    if reports.interval_min not in (15, 30, 60):
+        problems.append(f"[reports] interval_min is {reports.interval_min}: use 15, 30 or 60")
+    if reports.queue_log_table_timezone and (
+        reports.queue_log_table_timezone not in _known_timezones()
+    ):
+        problems.append(
+            f"[reports] queue_log_table_timezone {reports.queue_log_table_timezone!r} is not an "
+            "IANA time zone"
+        )
+    for key in ("abandon_rate_target", "occupancy_target"):
+        if not 0 <= getattr(reports, key) <= 1:
+            problems.append(f"[reports] {key} is a ratio: write it between 0 and 1 (0.05 = 5 %)")
+    if not 1 <= reports.csat_target <= 5:
+        problems.append("[reports] csat_target is an average score: write it between 1 and 5")
+    if reports.cost_per_agent_hour < 0:
+        problems.append("[reports] cost_per_agent_hour cannot be negative")
+    if not 0 <= alerts.service_level_15m <= 1:
+        problems.append("[alerts] service_level_15m is a ratio: write it between 0 and 1")
+    if alerts.volume_over_forecast <= 1:
+        problems.append(
+            "[alerts] volume_over_forecast is a factor above 1 (1.3 = 30 % more calls than "
+            "forecast)"
+        )
+    if alerts.webhook_url and not alerts.webhook_url.startswith(("http://", "https://")):
+        problems.append("[alerts] webhook_url must start with http:// or https://")
 
 
 def _check_crm(crm: CrmSettings, problems: list[str]) -> None:
@@ -608,8 +768,8 @@ def _wrap(text: str, width: int = 94) -> list[str]:
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int | float):
+        return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')

@@ -674,6 +674,125 @@ class QueueLogEvent(Base):
     data5: Mapped[str | None] = mapped_column(String(255))
 
 
+class QueueCall(Base):
+    """One visit of a call to one queue, built from queue_log (:mod:`asterisk_cc.core.reports.
+    calls`): a call that overflows from one queue into another, or is transferred into a second
+    queue, has one row per queue. ``outcome`` is how the visit ended (answered, abandoned,
+    timeout, exit_empty, exit_key, withdrawn) or ``in_queue`` while it has not; durations are
+    seconds. Rebuilt from ``queue_log_events`` whenever a call gets new lines, so re-running
+    the normalisation never counts a call twice."""
+
+    __tablename__ = "queue_calls"
+    __table_args__ = (
+        UniqueConstraint("callid", "queue", "entered_at"),
+        Index(None, "entered_at"),
+        Index(None, "queue", "entered_at"),
+        Index(None, "agent", "entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    callid: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(128))
+    entered_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))
+    wait_s: Mapped[float] = mapped_column(Float)
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    agent: Mapped[str | None] = mapped_column(String(128))
+    caller_number: Mapped[str | None] = mapped_column(String(64))
+    entry_position: Mapped[int | None] = mapped_column(Integer)
+    ring_no_answer: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    transferred: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    transfer_target: Mapped[str | None] = mapped_column(String(128))
+    exit_key: Mapped[str | None] = mapped_column(String(8))
+
+
+class CdrRecord(Base):
+    """One call detail record of Asterisk (Master.csv or the ``cdr`` table), as written: the
+    times are UTC; ``row_hash`` (a digest of the record as read) makes a re-read of the same
+    record a no-op, whatever the source's cursor says."""
+
+    __tablename__ = "cdr_records"
+    __table_args__ = (
+        Index(None, "start_at"),
+        Index(None, "linkedid"),
+        Index(None, "uniqueid"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(255))
+    accountcode: Mapped[str | None] = mapped_column(String(80))
+    src: Mapped[str | None] = mapped_column(String(80))
+    dst: Mapped[str | None] = mapped_column(String(80))
+    dcontext: Mapped[str | None] = mapped_column(String(80))
+    clid: Mapped[str | None] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(128))
+    dstchannel: Mapped[str | None] = mapped_column(String(128))
+    lastapp: Mapped[str | None] = mapped_column(String(80))
+    lastdata: Mapped[str | None] = mapped_column(String(255))
+    start_at: Mapped[datetime]
+    answer_at: Mapped[datetime | None]
+    end_at: Mapped[datetime]
+    duration_s: Mapped[int] = mapped_column(Integer)
+    billsec_s: Mapped[int] = mapped_column(Integer)
+    disposition: Mapped[str] = mapped_column(String(16))
+    amaflags: Mapped[str | None] = mapped_column(String(16))
+    uniqueid: Mapped[str | None] = mapped_column(String(64))
+    userfield: Mapped[str | None] = mapped_column(String(255))
+    peeraccount: Mapped[str | None] = mapped_column(String(80))
+    linkedid: Mapped[str | None] = mapped_column(String(64))
+    sequence: Mapped[int | None] = mapped_column(Integer)
+
+
+class ForecastInterval(Base):
+    """The staffing forecast (人力预测) of one queue for one interval: calls expected, their
+    handle time, the agents Erlang C needs for the queue's service-level target, and the agents
+    scheduled then (排班; NULL when no schedule was entered). The early-warning job compares
+    the calls that came with ``calls``."""
+
+    __tablename__ = "forecast_intervals"
+    __table_args__ = (
+        UniqueConstraint("queue", "interval_start"),
+        CheckConstraint("interval_s > 0", name="interval_positive"),
+        Index(None, "interval_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(String(128))
+    interval_start: Mapped[datetime]
+    interval_s: Mapped[int] = mapped_column(Integer)
+    calls: Mapped[float] = mapped_column(Float)
+    aht_s: Mapped[float] = mapped_column(Float)
+    required_agents: Mapped[int] = mapped_column(Integer)
+    scheduled_agents: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = created_at()
+
+
+class Alert(Base):
+    """An early-warning alert (呼叫量预警): raised by a rule for a scope (a queue, or ``*`` for
+    the whole centre) when its value crossed the threshold, cleared when it came back;
+    ``notified_at``/``notifications`` keep mail and webhooks from flooding."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index(None, "rule", "scope", "cleared_at"),
+        Index(None, "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(128))
+    severity: Mapped[str] = mapped_column(String(16))
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
+    value: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text)
+    notified_at: Mapped[datetime | None]
+    notifications: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
 class IngestCursor(Base):
     """How far an ingestion job has read a source (queue_log, CDR, CEL): a restart continues
     from ``position`` (a byte offset or a last id) instead of reading everything again.
