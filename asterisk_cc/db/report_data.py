@@ -44,7 +44,7 @@ from asterisk_cc.db.models import (
 )
 from asterisk_cc.db.queue_calls import visits_between
 
-__all__ = ["DayOptions", "day_bounds", "load_day"]
+__all__ = ["DayOptions", "day_bounds", "load_day", "tiers_between"]
 
 _OPEN_CALLBACKS = ("pending", "scheduled", "in_progress")
 _MEMBER_EVENTS = ("ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL")
@@ -203,7 +203,7 @@ def _hold_wrapup(
     return measured
 
 
-def _tiers(session: Session, start: datetime, end: datetime) -> dict[str, str]:
+def tiers_between(session: Session, start: datetime, end: datetime) -> dict[str, str]:
     """Tier by callid: the IVR session of the same channel (or call) identified the caller."""
     rows = session.execute(
         select(IvrSession.uniqueid, IvrSession.linkedid, Customer.tier)
@@ -462,7 +462,7 @@ def load_day(
         agent_time=agent_time,
         shifts=shifts,
         logins=logins,
-        tiers=_tiers(session, start, end),
+        tiers=tiers_between(session, start, end),
         later_contacts=tuple((str(n), at) for n, at in later),
         fcr_window=window,
         surveys=tuple(surveys),
