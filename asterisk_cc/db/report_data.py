@@ -332,13 +332,16 @@ def _staffing(
     ]
 
 
-def _shifts_and_logins(
+def _shifts_and_sessions(
     session: Session,
     start: datetime,
     end: datetime,
     logins_by_id: dict[int, str],
     states: dict[str, list[tuple[datetime, str]]],
-) -> tuple[dict[str, tuple[tuple[datetime, datetime], ...]], dict[str, tuple[datetime, ...]]]:
+) -> tuple[
+    dict[str, tuple[tuple[datetime, datetime], ...]],
+    dict[str, tuple[tuple[datetime, datetime | None], ...]],
+]:
     shifts: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     for schedule in session.scalars(
         select(Schedule).where(
@@ -348,15 +351,20 @@ def _shifts_and_logins(
         login = logins_by_id.get(schedule.agent_id)
         if login:
             shifts[login].append((schedule.starts_at, schedule.ends_at))
-    logins: dict[str, tuple[datetime, ...]] = {}
+    sessions: dict[str, tuple[tuple[datetime, datetime | None], ...]] = {}
     for login, timeline in states.items():
-        came_on, previous = [], "logged_out"
+        spans: list[tuple[datetime, datetime | None]] = []
+        began: datetime | None = None
         for at, state in timeline:
-            if state != "logged_out" and previous == "logged_out":
-                came_on.append(max(at, start) if at < start else at)
-            previous = state
-        logins[login] = tuple(came_on)
-    return {k: tuple(v) for k, v in shifts.items()}, logins
+            if state != "logged_out" and began is None:
+                began = at
+            elif state == "logged_out" and began is not None:
+                spans.append((began, at))
+                began = None
+        if began is not None:
+            spans.append((began, None))
+        sessions[login] = tuple(spans)
+    return {k: tuple(v) for k, v in shifts.items()}, sessions
 
 
 def _attrition(session: Session, end: datetime) -> tuple[int, int, int]:
@@ -393,7 +401,7 @@ def load_day(
         for login, timeline in states.items()
     }
     agent_time = {k: v for k, v in agent_time.items() if v.staffed_s > 0}
-    shifts, logins = _shifts_and_logins(session, start, end, logins_by_id, states)
+    shifts, sessions = _shifts_and_sessions(session, start, end, logins_by_id, states)
     window = timedelta(days=options.fcr_window_days)
     later = session.execute(
         select(QueueCall.caller_number, QueueCall.entered_at).where(
@@ -461,7 +469,7 @@ def load_day(
         agents=infos,
         agent_time=agent_time,
         shifts=shifts,
-        logins=logins,
+        sessions=sessions,
         tiers=tiers_between(session, start, end),
         later_contacts=tuple((str(n), at) for n, at in later),
         fcr_window=window,

@@ -85,7 +85,10 @@ class DayData:
     """By the name an agent has in queue_log (the member name: the agent's login)."""
     agent_time: Mapping[str, kpi.AgentTime] = field(default_factory=dict)
     shifts: Mapping[str, tuple[tuple[datetime, datetime], ...]] = field(default_factory=dict)
-    logins: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)
+    sessions: Mapping[str, tuple[tuple[datetime, datetime | None], ...]] = field(
+        default_factory=dict
+    )
+    """Log-in sessions (in, out or None) per agent, for attendance."""
     tiers: Mapping[str, str] = field(default_factory=dict)
     """Customer tier by callid, as the IVR identified the caller."""
     later_contacts: tuple[tuple[str, datetime], ...] = ()
@@ -174,7 +177,7 @@ def headline_values(data: DayData) -> dict[str, float | None]:
     )
     shifts = [s for agent_shifts in data.shifts.values() for s in agent_shifts]
     on_time = [
-        kpi.attendance(data.shifts[agent], data.logins.get(agent, ())) for agent in data.shifts
+        kpi.attendance(data.shifts[agent], data.sessions.get(agent, ())) for agent in data.shifts
     ]
     attended = sum(
         round((rate or 0) * len(data.shifts[agent]))

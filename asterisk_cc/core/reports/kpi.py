@@ -358,16 +358,16 @@ def utilisation(time: AgentTime) -> float | None:
 
 def attendance(
     shifts: Sequence[tuple[datetime, datetime]],
-    logins: Sequence[datetime],
+    sessions: Sequence[tuple[datetime, datetime | None]],
     grace: timedelta = timedelta(minutes=5),
 ) -> float | None:
-    """§2.4 On-time attendance = scheduled shifts the agent was logged in for by the shift's
-    start + ``grace`` ÷ scheduled shifts. ``logins``: the times the agent came on (any state
-    but logged_out after logged_out, or the first state of the day); a login before the shift
-    that lasts into it counts as on time (pass the state at the shift start as a login)."""
+    """§2.4 On-time attendance = scheduled shifts for which the agent was logged in at the
+    shift's start + ``grace`` ÷ scheduled shifts. ``sessions``: (logged in, logged out or None
+    when still in) of the agent."""
     on_time = 0
-    for shift_start, shift_end in shifts:
-        if any(login <= shift_start + grace and login < shift_end for login in logins):
+    for shift_start, _shift_end in shifts:
+        due = shift_start + grace
+        if any(begin <= due and (end is None or end > due) for begin, end in sessions):
             on_time += 1
     return _ratio(on_time, len(shifts))
 
