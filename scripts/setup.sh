@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what asterisk_cc needs on a fresh Debian machine (run as root):
 # Debian packages (debootstrap for the Asterisk sandbox, PostgreSQL for its tests, espeak-ng and
-# sox to build IVR prompts from text, the Python
+# sox to build IVR prompts from text, the Chinese (Droid Sans Fallback) and DejaVu fonts of the
+# report pack, poppler-utils to check its PDF in tests, the Python
 # venv module) and a virtual environment in .venv with the package and its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-packages=(debootstrap postgresql python3-venv ca-certificates espeak-ng sox)
+packages=(debootstrap postgresql python3-venv ca-certificates espeak-ng sox fonts-droid-fallback fonts-dejavu-core poppler-utils)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -133,7 +133,13 @@ def produce_daily_pack(
         recipients = list(settings.reports.recipients) if send else []
         sender = send_mail or (_send_default(settings) if recipients else None)
         for language in languages or settings.reports.languages:
-            files = render_pack(pack, language, formats or settings.reports.formats, target)
+            files = render_pack(
+                pack,
+                language,
+                formats or settings.reports.formats,
+                target,
+                currency=settings.reports.currency,
+            )
             result.files.extend(files)
             if recipients and sender is not None:
                 sender(
@@ -143,6 +149,7 @@ def produce_daily_pack(
                         sender=settings.smtp.sender,
                         recipients=recipients,
                         attachments=[f for f in files if f.suffix in (".pdf", ".xlsx")],
+                        currency=settings.reports.currency,
                     )
                 )
                 result.mailed_to = recipients

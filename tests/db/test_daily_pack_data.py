@@ -69,7 +69,7 @@ def pack(empty_engine: Engine, tmp_path: Path) -> DailyPack:
                 flow="main",
                 customer_id=vip.id,
                 path=["welcome", "main", "queue"],
-                outcome="queue",
+                outcome="queued",
                 started_at=at(90),
             )
         )
@@ -79,7 +79,7 @@ def pack(empty_engine: Engine, tmp_path: Path) -> DailyPack:
                 linkedid="x1",
                 flow="main",
                 path=["welcome", "main"],
-                outcome="hangup",
+                outcome="abandoned",
                 started_at=at(95),
             )
         )
@@ -89,7 +89,7 @@ def pack(empty_engine: Engine, tmp_path: Path) -> DailyPack:
                 linkedid="x2",
                 flow="main",
                 path=["welcome", "balance"],
-                outcome="self_service",
+                outcome="self_served",
                 started_at=at(96),
             )
         )

@@ -77,9 +77,9 @@ def test_cost_attrition_csat_and_qa() -> None:
 
 def test_ivr_containment_and_drop_off() -> None:
     trips = [
-        kpi.IvrTrip(("welcome", "main", "balance"), "self_service"),
-        kpi.IvrTrip(("welcome", "main"), "hangup"),
-        kpi.IvrTrip(("welcome", "main", "queue"), "queue"),
+        kpi.IvrTrip(("welcome", "main", "balance"), "self_served"),
+        kpi.IvrTrip(("welcome", "main"), "abandoned"),
+        kpi.IvrTrip(("welcome", "main", "queue"), "queued"),
         kpi.IvrTrip(("welcome",), None),
     ]
     assert kpi.ivr_containment(trips) == 0.25

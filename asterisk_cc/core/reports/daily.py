@@ -330,7 +330,7 @@ def _queue_table(data: DayData) -> Table:
     for visit in data.visits:
         by_queue[visit.queue].append(visit)
 
-    def row(name: str, visits: Sequence[QueueVisit]) -> tuple[Cell, ...]:
+    def row(name: str | None, visits: Sequence[QueueVisit]) -> tuple[Cell, ...]:
         f = _figures(data, visits)
         aht = kpi.handle_time_s(_handled(data, visits))["aht_s"]
         return (
@@ -365,7 +365,7 @@ def _queue_table(data: DayData) -> Table:
         Column("transfer_rate", Unit.RATIO),
     )
     rows = tuple(row(name, by_queue[name]) for name in sorted(by_queue))
-    total = row("*", kpi.calls_of(data.visits)) if by_queue else None
+    total = row(None, kpi.calls_of(data.visits)) if by_queue else None
     return Table("queues", columns, rows, total)
 
 
@@ -480,7 +480,7 @@ def _tier_table(data: DayData) -> Table:
             (tier, f.offered, f.answered, f.abandoned, f.service_level, f.abandon_rate, f.asa_s)
         )
     columns = (
-        Column("tier", Unit.TEXT),
+        Column("tier", Unit.CODE),
         Column("offered", Unit.COUNT),
         Column("answered", Unit.COUNT),
         Column("abandoned", Unit.COUNT),
@@ -498,7 +498,7 @@ def _ivr_tables(data: DayData) -> tuple[Table, Table]:
     )
     outcomes: dict[str, int] = defaultdict(int)
     for trip in data.ivr_trips:
-        outcomes[trip.outcome or "hangup"] += 1
+        outcomes[trip.outcome or "abandoned"] += 1
     total = len(data.ivr_trips)
     return (
         Table(
@@ -514,7 +514,7 @@ def _ivr_tables(data: DayData) -> tuple[Table, Table]:
         Table(
             "ivr_outcomes",
             (
-                Column("outcome", Unit.TEXT),
+                Column("outcome", Unit.CODE),
                 Column("sessions", Unit.COUNT),
                 Column("share", Unit.RATIO),
             ),
@@ -555,7 +555,7 @@ def _campaign_table(data: DayData) -> Table:
         Column("rpc", Unit.COUNT),
         Column("drops", Unit.COUNT),
         Column("drop_rate", Unit.RATIO),
-        Column("drop_definition", Unit.TEXT),
+        Column("drop_definition", Unit.CODE),
         Column("conversions", Unit.COUNT),
         Column("conversion_rate", Unit.RATIO),
         Column("leads", Unit.COUNT),
@@ -593,7 +593,7 @@ def _backlog_table(data: DayData) -> Table:
         bands = kpi.backlog_by_age(opened, data.end)
         rows.append((kind, *bands.values()))
     columns = (
-        Column("kind", Unit.TEXT),
+        Column("kind", Unit.CODE),
         *(Column(name, Unit.COUNT) for name, _ in kpi.AGE_BANDS),
     )
     return Table("backlog", columns, tuple(rows))
@@ -631,13 +631,13 @@ def build_pack(
             "complaints_due",
             (
                 ("ticket", Unit.TEXT),
-                ("state", Unit.TEXT),
+                ("state", Unit.CODE),
                 ("category", Unit.TEXT),
                 ("customer", Unit.TEXT),
                 ("received_at", Unit.TEXT),
                 ("due_at", Unit.TEXT),
                 ("age_s", Unit.SECONDS),
-                ("overdue", Unit.TEXT),
+                ("overdue", Unit.CODE),
             ),
             data.complaints_due,
         ),

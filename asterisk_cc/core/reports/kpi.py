@@ -415,8 +415,10 @@ def qa_figures(results: Sequence[QaResult]) -> dict[str, float | None]:
 
 # --- IVR, callbacks, complaints (docs/kpi.md §4) ----------------------------------------------
 
-CONTAINED_OUTCOMES = frozenset({"self_service"})
-"""IVR outcomes that end the call without an agent, by the caller's choice being served."""
+CONTAINED_OUTCOMES = frozenset({"self_served"})
+"""IVR outcomes that end the call without an agent because the IVR served the caller."""
+GAVE_UP_OUTCOMES = frozenset({"abandoned", "no_input"})
+"""IVR outcomes where the caller hung up, or stopped answering, in the menus."""
 
 
 @dataclass(frozen=True)
@@ -426,21 +428,21 @@ class IvrTrip:
 
 
 def ivr_containment(trips: Sequence[IvrTrip]) -> float | None:
-    """§4.1 Containment = sessions served entirely in the IVR (outcome ``self_service``) ÷
+    """§4.1 Containment = sessions served entirely in the IVR (outcome ``self_served``) ÷
     sessions."""
     return _ratio(sum(1 for t in trips if t.outcome in CONTAINED_OUTCOMES), len(trips))
 
 
 def ivr_drop_off(trips: Sequence[IvrTrip]) -> list[tuple[str, int, int]]:
     """§4.2 Drop-off per node: (node, sessions that reached it, sessions whose caller hung up
-    there — the node was their last and the outcome ``hangup`` or none), in order of first
+    there — the node was their last and the outcome ``abandoned``, ``no_input`` or none), in order of first
     appearance."""
     entered: dict[str, int] = {}
     left: dict[str, int] = defaultdict(int)
     for trip in trips:
         for node in dict.fromkeys(trip.path):
             entered[node] = entered.get(node, 0) + 1
-        if trip.path and trip.outcome in (None, "hangup"):
+        if trip.path and (trip.outcome is None or trip.outcome in GAVE_UP_OUTCOMES):
             left[trip.path[-1]] += 1
     return [(node, count, left[node]) for node, count in entered.items()]
 

@@ -35,6 +35,12 @@ class Unit(StrEnum):
     MONEY = "money"
     SCORE = "score"
     TEXT = "text"
+    CODE = "code"
+    """A code from a fixed list (a tier, a ticket state, an IVR outcome): shown translated."""
+
+    @property
+    def is_text(self) -> bool:
+        return self in (Unit.TEXT, Unit.CODE)
 
 
 class Rag(StrEnum):
