@@ -43,7 +43,10 @@ def rows(engine: Engine, tag: str) -> list[tuple[str, str, str, float, float | N
     with Session(engine) as session:
         found = session.execute(
             select(
-                QueueCall.callid, QueueCall.queue, QueueCall.outcome, QueueCall.wait_s,
+                QueueCall.callid,
+                QueueCall.queue,
+                QueueCall.outcome,
+                QueueCall.wait_s,
                 QueueCall.talk_s,
             ).where(QueueCall.callid.like(f"{tag}-%"))
         )
