@@ -43,6 +43,7 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     from asterisk_cc.agi.ivr_cli import add_ivr_parser
     from asterisk_cc.dialer.campaign_cli import add_campaign_parser, add_dnc_parser
+    from asterisk_cc.reports.ingest_cli import add_ingest_parser
     from asterisk_cc.reports.report_cli import add_report_parser
     from asterisk_cc.sandbox.cli import add_sandbox_parser
 
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_campaign_parser(sub, common, lambda args: settings_for(args, needed_by="db"))
     add_dnc_parser(sub, common, lambda args: settings_for(args, needed_by="db"))
     add_report_parser(sub, common, lambda args: settings_for(args, needed_by="scheduler"))
+    add_ingest_parser(sub, common, lambda args: settings_for(args, needed_by="db"))
     add_sandbox_parser(sub)
 
     demo = sub.add_parser(

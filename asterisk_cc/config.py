@@ -300,7 +300,15 @@ class ReportsSettings:
         "ASTERISK_CC_REPORTS_CDR_TABLE_URL.",
         secret=True,
     )
+    cdr_csv_timezone: str = setting(
+        "UTC",
+        "Time zone of Master.csv's times: UTC with cdr.conf usegmtime=yes (Debian's default), "
+        "else the PBX's zone.",
+    )
     cdr_table: str = setting("cdr", "Name of that table.")
+    cdr_table_timezone: str = setting(
+        "", "Time zone of that table's times (empty = the site's; UTC with usegmtime=yes)."
+    )
     fcr_window_days: int = setting(
         7,
         "First-contact resolution: a call is resolved when the same customer does not call "
@@ -671,13 +679,10 @@ def _check_reports(reports: ReportsSettings, alerts: AlertsSettings, problems: l
             )
     if reports.interval_min not in (15, 30, 60):
         problems.append(f"[reports] interval_min is {reports.interval_min}: use 15, 30 or 60")
-    if reports.queue_log_table_timezone and (
-        reports.queue_log_table_timezone not in _known_timezones()
-    ):
-        problems.append(
-            f"[reports] queue_log_table_timezone {reports.queue_log_table_timezone!r} is not an "
-            "IANA time zone"
-        )
+    for key in ("queue_log_table_timezone", "cdr_csv_timezone", "cdr_table_timezone"):
+        zone = getattr(reports, key)
+        if zone and zone not in _known_timezones():
+            problems.append(f"[reports] {key} {zone!r} is not an IANA time zone")
     for key in ("abandon_rate_target", "occupancy_target"):
         if not 0 <= getattr(reports, key) <= 1:
             problems.append(f"[reports] {key} is a ratio: write it between 0 and 1 (0.05 = 5 %)")

@@ -738,10 +738,10 @@ class CdrRecord(Base):
     billsec_s: Mapped[int] = mapped_column(Integer)
     disposition: Mapped[str] = mapped_column(String(16))
     amaflags: Mapped[str | None] = mapped_column(String(16))
-    uniqueid: Mapped[str | None] = mapped_column(String(64))
+    uniqueid: Mapped[str | None] = mapped_column(String(150))
     userfield: Mapped[str | None] = mapped_column(String(255))
     peeraccount: Mapped[str | None] = mapped_column(String(80))
-    linkedid: Mapped[str | None] = mapped_column(String(64))
+    linkedid: Mapped[str | None] = mapped_column(String(150))
     sequence: Mapped[int | None] = mapped_column(Integer)
 
 
