@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     process("agi", "run the FastAGI server that runs the IVR", cmd_agi)
     process("ari", "run the ARI controller (agent sessions, inbound delivery)", cmd_ari)
     process("dialer", "run the outbound dialer", cmd_dialer)
-    process("scheduler", "run the report scheduler", cmd_unavailable)
+    process("scheduler", "run the report scheduler", cmd_scheduler)
     process("web", "run the web dashboard", cmd_unavailable)
     process("run-all", "run every process in one (for a small site)", cmd_run_all)
 
@@ -282,6 +282,12 @@ def cmd_dialer(args: argparse.Namespace) -> int:
 
     asyncio.run(serve(settings_for(args, needed_by="dialer")))
     return EXIT_OK
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from asterisk_cc.reports.scheduler import cmd_scheduler as run_scheduler
+
+    return run_scheduler(args)
 
 
 def cmd_run_all(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-packages=(debootstrap postgresql python3-venv ca-certificates espeak-ng sox fonts-droid-fallback fonts-dejavu-core poppler-utils)
+packages=(debootstrap postgresql python3-venv ca-certificates openssl espeak-ng sox fonts-droid-fallback fonts-dejavu-core poppler-utils)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

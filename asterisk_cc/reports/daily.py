@@ -77,7 +77,7 @@ def build_day_pack(session: Session, settings: Settings, day: date, now: datetim
     )
 
 
-def _send_default(settings: Settings) -> Callable[[EmailMessage], None]:
+def _send_default(settings: Settings) -> Callable[[EmailMessage], object]:
     from asterisk_cc.reports.mail import send_message
 
     return lambda message: send_message(settings.smtp, message)
@@ -94,7 +94,7 @@ def produce_daily_pack(
     out_dir: Path | None = None,
     send: bool = True,
     force: bool = False,
-    send_mail: Callable[[EmailMessage], None] | None = None,
+    send_mail: Callable[[EmailMessage], object] | None = None,
 ) -> PackRun:
     """Build, write and (``send``) mail the pack of ``day``; record the run."""
     from asterisk_cc.reports.render import mail_message, render_pack

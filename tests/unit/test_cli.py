@@ -90,7 +90,7 @@ def test_config_sample_and_show_masks_secrets(tmp_path: Path) -> None:
 
 
 def test_process_not_in_this_version_exits_6(tmp_path: Path) -> None:
-    result = run("scheduler")
+    result = run("web")
     assert result.returncode == 6
     assert "not available" in result.stderr
 
