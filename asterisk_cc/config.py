@@ -330,6 +330,11 @@ class ReportsSettings:
         minimum=1,
         maximum=52,
     )
+    shrinkage: float = setting(
+        0.0,
+        "Share of scheduled time agents are not on the phones (breaks, training, meetings): the "
+        "forecast's required agents are divided by 1 - shrinkage (0.3 is common).",
+    )
     forecast_at: str = setting(
         "05:30", "Local time the next day's staffing forecast is made, HH:MM."
     )
@@ -686,6 +691,8 @@ def _check_reports(reports: ReportsSettings, alerts: AlertsSettings, problems: l
     for key in ("abandon_rate_target", "occupancy_target"):
         if not 0 <= getattr(reports, key) <= 1:
             problems.append(f"[reports] {key} is a ratio: write it between 0 and 1 (0.05 = 5 %)")
+    if not 0 <= reports.shrinkage < 1:
+        problems.append("[reports] shrinkage is a ratio below 1: e.g. 0.3 for 30 %")
     if not 1 <= reports.csat_target <= 5:
         problems.append("[reports] csat_target is an average score: write it between 1 and 5")
     if reports.cost_per_agent_hour < 0:

@@ -30,7 +30,6 @@ from asterisk_cc.db.models import (
     Campaign,
     ComplaintTicket,
     Customer,
-    ForecastInterval,
     Interaction,
     IvrSession,
     Lead,
@@ -304,34 +303,6 @@ def _due_lists(
     return complaints, complaint_ages, callbacks, callback_ages
 
 
-def _staffing(
-    session: Session, day_after_start: datetime, zone: ZoneInfo
-) -> list[tuple[Cell, ...]]:
-    rows = session.scalars(
-        select(ForecastInterval)
-        .where(
-            ForecastInterval.interval_start >= day_after_start,
-            ForecastInterval.interval_start < day_after_start + timedelta(days=1),
-        )
-        .order_by(ForecastInterval.interval_start, ForecastInterval.queue)
-    )
-    return [
-        (
-            row.interval_start.astimezone(zone).strftime("%H:%M"),
-            row.queue,
-            row.calls,
-            row.aht_s,
-            row.required_agents,
-            row.scheduled_agents,
-            (row.scheduled_agents - row.required_agents)
-            if row.scheduled_agents is not None
-            else None,
-        )
-        for row in rows
-        if row.calls > 0 or row.required_agents > 0
-    ]
-
-
 def _shifts_and_sessions(
     session: Session,
     start: datetime,
@@ -486,7 +457,6 @@ def load_day(
         outbound_connected=sum(
             1 for c in campaigns for a in c.attempts if a.connected and not a.abandoned
         ),
-        staffing=tuple(_staffing(session, end, zone)),
         attrition=_attrition(session, end),
         cost_per_agent_hour=options.cost_per_agent_hour,
         notes=tuple(notes),

@@ -25,6 +25,7 @@ from asterisk_cc.core.reports.pack import DailyPack
 from asterisk_cc.core.vocabulary import ReportStatus
 from asterisk_cc.db.models import ReportRun
 from asterisk_cc.db.report_data import DayOptions, day_bounds, load_day
+from asterisk_cc.reports.forecasting import staffing_of_day
 
 __all__ = ["REPORT_NAME", "PackRun", "build_day_pack", "produce_daily_pack"]
 
@@ -74,6 +75,7 @@ def build_day_pack(session: Session, settings: Settings, day: date, now: datetim
         ),
         day_before=before,
         week_before=week,
+        staffing=staffing_of_day(session, settings, day + timedelta(days=1)),
     )
 
 

@@ -57,8 +57,8 @@ def forecast(config_path: str | None) -> None:
     with _job("forecast", config_path) as (settings, engine, now):
         day = site_day(settings, now, days_from_today=1)
         with session_factory(engine, immediate=True).begin() as session:
-            outcome = forecast_day(session, settings, day, now)
-        _log_outcome(f"forecast of {day}", outcome)
+            rows = forecast_day(session, settings, day, now)
+        logger.info("forecast of %s: %d intervals stored", day, len(rows))
 
 
 def daily_pack(config_path: str | None) -> None:

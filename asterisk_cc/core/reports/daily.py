@@ -108,8 +108,6 @@ class DayData:
     open_callbacks: tuple[datetime, ...] = ()
     campaigns: tuple[CampaignDay, ...] = ()
     outbound_connected: int = 0
-    staffing: tuple[tuple[Cell, ...], ...] = ()
-    """(interval, queue, calls, aht_s, required_agents, scheduled_agents, gap)."""
     attrition: tuple[int, int, int] = (0, 0, 0)
     """Agents who left in the last 30 days, headcount 30 days ago, headcount now."""
     cost_per_agent_hour: float = 0.0
@@ -614,9 +612,10 @@ def build_pack(
     site: SiteTargets,
     day_before: Mapping[str, float | None],
     week_before: Mapping[str, float | None],
+    staffing: Table | None = None,
 ) -> DailyPack:
     """The pack of ``data``'s day; ``day_before``/``week_before`` are :func:`headline_values`
-    of those days (empty when unknown)."""
+    of those days (empty when unknown); ``staffing`` the next day's forecast table."""
     today = headline_values(data)
     ivr_funnel, ivr_outcomes = _ivr_tables(data)
     tables = (
@@ -656,19 +655,7 @@ def build_pack(
         ),
         _backlog_table(data),
         _survey_table(data),
-        _listed(
-            "staffing",
-            (
-                ("interval", Unit.TEXT),
-                ("queue", Unit.TEXT),
-                ("calls", Unit.SCORE),
-                ("aht_s", Unit.SECONDS),
-                ("required_agents", Unit.COUNT),
-                ("scheduled_agents", Unit.COUNT),
-                ("gap", Unit.COUNT),
-            ),
-            data.staffing,
-        ),
+        staffing or Table("staffing", (), ()),
     )
     return DailyPack(
         site_name=site_name,
