@@ -117,6 +117,10 @@ def store_cdr_rows(session: Session, rows: Iterable[dict[str, object]]) -> int:
     return len(fresh)
 
 
+MAX_RECORD_LINES = 20
+"""Lines one Master.csv record may span (line breaks inside quoted fields)."""
+
+
 class _CdrSink:
     """Parses Master.csv lines and stores them in batches."""
 
@@ -126,8 +130,35 @@ class _CdrSink:
         self._source = source
         self._zone = zone
         self._rows: list[dict[str, object]] = []
+        self._pending: list[str] = []
+        self._pending_from = 0
 
     def line(self, number: int, text: str) -> None:
+        # Asterisk writes a caller name holding a line break as it is, inside its quotes: a
+        # line with an unclosed quote goes on in the next line that closes it (one with an odd
+        # number of quotes; lines without quotes are the middle of the field). A line with
+        # quotes balanced is a record of its own: the unclosed one before it was truncated.
+        quotes = text.count('"')
+        if self._pending:
+            if quotes == 0 and len(self._pending) < MAX_RECORD_LINES:
+                self._pending.append(text)
+                return
+            if quotes % 2 == 1:
+                joined, first = "\n".join([*self._pending, text]), self._pending_from
+                self._pending = []
+                self._record(first, joined)
+                return
+            self._refuse_pending()
+        if quotes % 2 == 1:
+            self._pending, self._pending_from = [text], number
+            return
+        self._record(number, text)
+
+    def _refuse_pending(self) -> None:
+        text, self._pending = "\n".join(self._pending), []
+        self._record(self._pending_from, text)
+
+    def _record(self, number: int, text: str) -> None:
         try:
             self._rows.append(
                 cdr_record_row(parse_cdr_line(text, number, self._zone), self._source)
@@ -138,6 +169,8 @@ class _CdrSink:
             self.flush()
 
     def flush(self) -> None:
+        if self._pending:  # a quote never closed: refused with its first line's number
+            self._refuse_pending()
         self._report.stored += store_cdr_rows(self._session, self._rows)
         self._rows = []
 

@@ -431,3 +431,20 @@ def test_stored_records_count(engine: Engine, cdr_table: SourceTable) -> None:
             select(func.count()).select_from(CdrRecord).where(CdrRecord.uniqueid.in_(calls))
         )
     assert total == 5
+
+
+def test_a_caller_name_with_a_line_break_is_one_record(engine: Engine, tmp_path: Path) -> None:
+    """Asterisk writes a caller name holding a line break as it is, inside its quotes."""
+    first, second, third = uid(), uid(), uid()
+    broken = line(second).replace('"""Ann"" <5551234>"', '"""Ann\nLee"" <5551234>"')
+    unclosed = line(third).replace('"""Ann"" <5551234>"', '"""Ann')
+    path = tmp_path / "Master.csv"
+    path.write_text(line(first) + broken + line(first, seq=1), encoding="utf-8")
+    assert run_file(engine, path, f"cdr-{first}") == (3, [])
+    with Session(engine) as session:
+        clid = session.scalar(select(CdrRecord.clid).where(CdrRecord.uniqueid == second))
+    assert clid == '"Ann\nLee" <5551234>'
+    with path.open("a", encoding="utf-8") as csv_file:
+        csv_file.write(unclosed)  # a quote that never closes: refused by its line number
+    stored_count, errors = run_file(engine, path, f"cdr-{first}")
+    assert stored_count == 0 and [number for number, _ in errors] == [5]
