@@ -109,6 +109,7 @@ def _new_pdf(pack: DailyPack, language: str) -> _PackPdf:
         cjk: Path | None = cjk_font_path()
     except ChartFontMissing:
         if language == "zh":
+            _close_fonts(pdf)
             raise
         cjk = None  # an English pack without CJK names reads fine without the font
     if cjk is not None:
@@ -484,15 +485,27 @@ def render_pdf(
     if missing:
         raise ValueError(f"the PDF needs the PNG of every chart; missing: {missing}")
     pdf = _new_pdf(pack, language)
-    pdf.add_page()
-    _title_block(pdf)
-    _section(pdf, label("headline", language))
-    if pack.headline:
-        _print_table(pdf, _headline_text(pack, language, currency))
-    else:
-        _no_data(pdf)
-    _charts(pdf, charts)
-    for table in pack_tables(pack):
-        _table(pdf, table, currency)
-    _notes(pdf)
-    return bytes(pdf.output())
+    try:
+        pdf.add_page()
+        _title_block(pdf)
+        _section(pdf, label("headline", language))
+        if pack.headline:
+            _print_table(pdf, _headline_text(pack, language, currency))
+        else:
+            _no_data(pdf)
+        _charts(pdf, charts)
+        for table in pack_tables(pack):
+            _table(pdf, table, currency)
+        _notes(pdf)
+        return bytes(pdf.output())
+    finally:
+        _close_fonts(pdf)
+
+
+def _close_fonts(pdf: FPDF) -> None:
+    """fpdf2 reads fonts lazily and keeps their files open until garbage collection: a
+    scheduler producing packs every day would hold them all; close them now."""
+    for font in pdf.fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.close()
