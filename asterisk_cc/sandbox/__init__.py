@@ -17,6 +17,7 @@ from asterisk_cc.sandbox.render import (
     busy_agent,
     congested_agent,
     ringing_agent,
+    transferring_agent,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "congested_agent",
     "free_loopback_ports",
     "ringing_agent",
+    "transferring_agent",
 ]

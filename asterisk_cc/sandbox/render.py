@@ -55,6 +55,7 @@ PROJECT_CONF_SUBDIR = "asterisk-cc"
 CALLER_CONTEXT = "asterisk-cc-sandbox-caller"
 AGENTS_CONTEXT = "asterisk-cc-sandbox-agents"
 CUSTOMERS_CONTEXT = "asterisk-cc-sandbox-customers"
+TRANSFERRING_CONTEXT = "asterisk-cc-sandbox-transferring"
 # Channel variable holding a scripted caller's steps (see CallerScript).
 CALLER_SCRIPT_VARIABLE = "ASTERISK_CC_SANDBOX_SCRIPT"
 
@@ -305,6 +306,20 @@ def ringing_agent() -> str:
     return f"Local/ringout@{AGENTS_CONTEXT}/n"
 
 
+def transferring_agent(ring_s: int = 1, talk_s: int = 2, target_stay_s: int = 2) -> str:
+    """Queue member interface that rings ``ring_s``, answers, talks ``talk_s``, then presses
+    the blind-transfer feature code (``#``) and the extension ``9<target_stay_s>`` of its own
+    context, where the caller is answered and stays ``target_stay_s`` before hanging up.
+
+    app_queue writes BLINDTRANSFER only when the member may transfer: the caller's channel
+    must carry ``BRIDGE_FEATURES=t`` (or Queue() the ``t`` option)."""
+    if not (0 <= ring_s <= 99 and 0 <= talk_s <= 999 and 0 <= target_stay_s <= 9):
+        raise SandboxError(
+            "a transferring agent rings 0-99 s, talks 0-999 s, its target stays 0-9 s"
+        )
+    return f"Local/xfer-{ring_s}-{talk_s}-{target_stay_s}@{TRANSFERRING_CONTEXT}/n"
+
+
 def busy_agent() -> str:
     """Queue member interface that is busy (a BUSY dial status)."""
     return f"Local/busy@{AGENTS_CONTEXT}/n"
@@ -338,7 +353,38 @@ SANDBOX_QUEUES: dict[str, tuple[str, ...]] = {
     "sandbox-busy": (f"{busy_agent()},0,Sandbox Busy Agent",),
     # nobody: EXITWITHTIMEOUT (caller's timeout) or ABANDON (caller hangs up)
     "sandbox-empty": (),
+    # The scripted day of the report test (tests/integration/test_report_truth.py): each queue
+    # has members of its own, so that test's calls and other tests' calls never share an agent.
+    # one quick agent: answered within any service level
+    "sandbox-report-quick": (f"{answering_agent(1, 4)},0,Report Quick Agent",),
+    # one agent who talks 8 s: callers queue behind the call in progress (slow answers, and
+    # QUEUE_PRIO callers overtaking earlier ones)
+    "sandbox-report-single": (f"{answering_agent(0, 8)},0,Report Single Agent",),
+    # linear: the first agent rings out (RINGNOANSWER), then the second answers
+    "sandbox-report-linear": (
+        f"{ringing_agent()},0,Report Ringout Agent",
+        f"{answering_agent(1, 3)},0,Report Backup Agent",
+    ),
+    # an agent who answers and blind-transfers the caller
+    "sandbox-report-transfer": (f"{transferring_agent(1, 2, 2)},0,Report Transferring Agent",),
+    # nobody: abandons and timeouts
+    "sandbox-report-empty": (),
 }
+# Sandbox queues whose strategy is not the template's ringall.
+SANDBOX_QUEUE_STRATEGIES: dict[str, str] = {"sandbox-report-linear": "linear"}
+# The settings every sandbox queue shares, but its strategy.
+_SANDBOX_QUEUE_TEMPLATE = (
+    "timeout = 3",
+    "retry = 1",
+    "ringinuse = no",
+    "joinempty = yes",
+    "leavewhenempty = no",
+    "announce-frequency = 0",
+    "announce-position = no",
+    "announce-holdtime = no",
+    "wrapuptime = 0",
+    "autopause = no",
+)
 
 
 # --- the private tree ----------------------------------------------------------------------
@@ -536,19 +582,16 @@ def render_queues_conf() -> str:
         "; The sandbox's own queues: fixed scripted members, quick timeouts, no announcements.",
         "[asterisk-cc-sandbox-queue](!)",
         "strategy = ringall",
-        "timeout = 3",
-        "retry = 1",
-        "ringinuse = no",
-        "joinempty = yes",
-        "leavewhenempty = no",
-        "announce-frequency = 0",
-        "announce-position = no",
-        "announce-holdtime = no",
-        "wrapuptime = 0",
-        "autopause = no",
+        *_SANDBOX_QUEUE_TEMPLATE,
     ]
     for queue, members in SANDBOX_QUEUES.items():
-        lines += ["", f"[{queue}](asterisk-cc-sandbox-queue)"]
+        strategy = SANDBOX_QUEUE_STRATEGIES.get(queue)
+        if strategy is None:
+            lines += ["", f"[{queue}](asterisk-cc-sandbox-queue)"]
+        else:
+            # app_queue reads a queue's strategy from the first "strategy" line of its section,
+            # and a template's lines come first: such a queue spells its settings out.
+            lines += ["", f"[{queue}]", f"strategy = {strategy}", *_SANDBOX_QUEUE_TEMPLATE]
         lines += [f"member => {member}" for member in members]
     return "\n".join(lines) + "\n"
 
@@ -631,6 +674,27 @@ exten => _[a-z].,1,Set(KIND=${{CUT(EXTEN,-,1)}})
  same => n,Hangup()
  same => n(busy),Busy(10)
  same => n(congestion),Congestion(10)
+
+; A scripted agent who transfers, as app_queue member
+; Local/xfer-<ring_s>-<talk_s>-<stay_s>@{TRANSFERRING_CONTEXT}/n: rings, answers, talks, then
+; presses the blind-transfer feature code (features.conf blindxfer, '#' by default) and the
+; extension 9<stay_s>. The bridge hears the keys on the member's half of the Local channel, whose
+; context (the default transfer context) is this one: the caller lands on 9<stay_s> below,
+; which answers and hangs up after <stay_s> seconds. The member may transfer only when the
+; caller's channel has BRIDGE_FEATURES=t.
+[{TRANSFERRING_CONTEXT}]
+exten => _[a-z].,1,Ringing()
+ same => n,Wait(${{CUT(EXTEN,-,2)}})
+ same => n,Answer()
+ same => n,Wait(${{CUT(EXTEN,-,3)}})
+ same => n,SendDTMF(#)
+ same => n,Wait(0.5)
+ same => n,SendDTMF(9${{CUT(EXTEN,-,4)}})
+ same => n,Wait(10)
+ same => n,Hangup()
+exten => _9X,1,Answer()
+ same => n,Wait(${{EXTEN:1}})
+ same => n,Hangup()
 
 ; Scripted customers for the dialer: dial_template = "Local/{{digits}}@{CUSTOMERS_CONTEXT}".
 ; The number's last four digits K R SS say what the customer does (see customer_number()):
