@@ -149,7 +149,7 @@ def _replace(session: Session, old_rows: Sequence[QueueCall], visits: Sequence[Q
     if old_rows:
         session.execute(delete(QueueCall).where(QueueCall.id.in_([r.id for r in old_rows])))
     if visits:
-        session.execute(insert(QueueCall), [_row(v) for v in visits])
+        session.execute(insert(QueueCall.__table__), [_row(v) for v in visits])
 
 
 def visits_between(

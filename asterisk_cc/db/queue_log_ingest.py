@@ -45,7 +45,9 @@ def event_row(record: QueueLogRecord) -> dict[str, object]:
 def store_events(session: Session, rows: list[dict[str, object]]) -> int:
     """Insert ``queue_log_events`` rows made by :func:`event_row`; → how many."""
     if rows:
-        session.execute(insert(QueueLogEvent), rows)
+        # Core, not ORM, insert: one executemany for the batch (the ORM splits a batch
+        # wherever the None columns change).
+        session.execute(insert(QueueLogEvent.__table__), rows)
     return len(rows)
 
 

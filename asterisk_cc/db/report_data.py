@@ -338,6 +338,23 @@ def _shifts_and_sessions(
     return {k: tuple(v) for k, v in shifts.items()}, sessions
 
 
+def _ring_no_answer(
+    session: Session, start: datetime, end: datetime, by_interface: dict[str, str]
+) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for agent, count in session.execute(
+        select(QueueLogEvent.agent, func.count())
+        .where(
+            QueueLogEvent.event == "RINGNOANSWER",
+            QueueLogEvent.at >= start,
+            QueueLogEvent.at < end,
+        )
+        .group_by(QueueLogEvent.agent)
+    ):
+        counts[by_interface.get(agent, agent)] += count
+    return dict(counts)
+
+
 def _attrition(session: Session, end: datetime) -> tuple[int, int, int]:
     since = end - timedelta(days=30)
     active_now = session.scalar(select(func.count()).select_from(Agent).where(Agent.active)) or 0
@@ -459,5 +476,6 @@ def load_day(
         ),
         attrition=_attrition(session, end),
         cost_per_agent_hour=options.cost_per_agent_hour,
+        ring_no_answer=_ring_no_answer(session, start, end, by_interface),
         notes=tuple(notes),
     )

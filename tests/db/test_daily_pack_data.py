@@ -161,6 +161,8 @@ def test_tables_break_the_day_down(pack: DailyPack) -> None:
     # ADDMEMBER at 00:00 and never removed: staffed all day; talking 60 + 40 + 30 s
     assert agent_a[9] == 86400
     assert agent_a[11] == pytest.approx(130 / 86400)
+    agent_c = next(row for row in agents.rows if row[0] == "Name of Agent C")
+    assert (agent_a[8], agent_c[8]) == (0, 1)  # C let c3 ring out (RINGNOANSWER names C)
     tiers = {row[0]: row for row in pack.table("tiers").rows}  # type: ignore[union-attr]
     assert tiers["vip"][1:3] == (1, 1)
     assert tiers["unknown"][1] == 11

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from asterisk_cc.core.reports import kpi
@@ -111,7 +112,14 @@ class DayData:
     attrition: tuple[int, int, int] = (0, 0, 0)
     """Agents who left in the last 30 days, headcount 30 days ago, headcount now."""
     cost_per_agent_hour: float = 0.0
+    ring_no_answer: Mapping[str, int] = field(default_factory=dict)
+    """Calls each agent let ring out (RINGNOANSWER lines naming the agent)."""
     notes: tuple[str, ...] = ()
+
+    @cached_property
+    def calls(self) -> list[QueueVisit]:
+        """The day's calls (§1.11), merged once for every table that counts calls."""
+        return kpi.calls_of(self.visits)
 
 
 DEFAULT_TARGETS = QueueTargets()
@@ -158,7 +166,7 @@ def _sl_target(data: DayData, calls: Sequence[QueueVisit]) -> float | None:
 def headline_values(data: DayData) -> dict[str, float | None]:
     """Every headline KPI of the day by key (also used for the day before and the week
     before, for the changes)."""
-    calls = kpi.calls_of(data.visits)
+    calls = data.calls
     figures = _figures(data, calls)
     handle = kpi.handle_time_s(_handled(data, calls))
     total_time = sum(data.agent_time.values(), kpi.AgentTime())
@@ -261,7 +269,7 @@ def _headline(
     week_before: Mapping[str, float | None],
 ) -> tuple[Headline, ...]:
     targets: dict[str, float | None] = {
-        "service_level": _sl_target(data, kpi.calls_of(data.visits)),
+        "service_level": _sl_target(data, data.calls),
         "abandon_rate": site.abandon_rate,
         "asa_s": site.asa_s,
         "occupancy": site.occupancy,
@@ -299,7 +307,7 @@ def interval_starts(data: DayData, length: timedelta) -> list[datetime]:
 
 def _intervals(data: DayData, length: timedelta) -> tuple[IntervalRow, ...]:
     zone = ZoneInfo(data.timezone)
-    calls = kpi.calls_of(data.visits)
+    calls = data.calls
     buckets: dict[int, list[QueueVisit]] = defaultdict(list)
     for call in calls:
         buckets[int((call.entered_at - data.start) / length)].append(call)
@@ -363,7 +371,7 @@ def _queue_table(data: DayData) -> Table:
         Column("transfer_rate", Unit.RATIO),
     )
     rows = tuple(row(name, by_queue[name]) for name in sorted(by_queue))
-    total = row(None, kpi.calls_of(data.visits)) if by_queue else None
+    total = row(None, data.calls) if by_queue else None
     return Table("queues", columns, rows, total)
 
 
@@ -386,7 +394,9 @@ def _agent_rows(
 
 def _agent_table(data: DayData) -> Table:
     handled, surveys, qa = _agent_rows(data)
-    keys = sorted(set(handled) | set(data.agent_time) | set(surveys) | set(qa))
+    keys = sorted(
+        set(handled) | set(data.agent_time) | set(surveys) | set(qa) | set(data.ring_no_answer)
+    )
     rows = []
     for key in keys:
         info = data.agents.get(key, AgentInfo(name=key))
@@ -403,7 +413,7 @@ def _agent_table(data: DayData) -> Table:
                 times["avg_wrapup_s"],
                 times["aht_s"],
                 kpi.transfer_rate(visits),
-                sum(v.ring_no_answer for v in data.visits if v.agent == key),
+                data.ring_no_answer.get(key, 0),
                 time.staffed_s if key in data.agent_time else None,
                 time.paused_s if key in data.agent_time else None,
                 kpi.occupancy(time),
@@ -469,7 +479,7 @@ def _team_table(data: DayData) -> Table:
 
 def _tier_table(data: DayData) -> Table:
     by_tier: dict[str, list[QueueVisit]] = defaultdict(list)
-    for call in kpi.calls_of(data.visits):
+    for call in data.calls:
         by_tier[data.tiers.get(call.callid, "unknown")].append(call)
     rows = []
     for tier in sorted(by_tier):
