@@ -36,7 +36,13 @@ from sqlalchemy import Connection, Insert, String, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from asterisk_cc.core.reports.cdr import CdrLineError, CdrRow, cdr_from_row, parse_cdr_line
+from asterisk_cc.core.reports.cdr import (
+    CdrLineError,
+    CdrRow,
+    RecordJoiner,
+    cdr_from_row,
+    parse_cdr_line,
+)
 from asterisk_cc.db.file_follow import IngestReport, cursor_name, follow_file, locked_cursor
 from asterisk_cc.db.models import CdrRecord
 from asterisk_cc.db.queue_log_table_ingest import SourceTable, source_table
@@ -117,10 +123,6 @@ def store_cdr_rows(session: Session, rows: Iterable[dict[str, object]]) -> int:
     return len(fresh)
 
 
-MAX_RECORD_LINES = 20
-"""Lines one Master.csv record may span (line breaks inside quoted fields)."""
-
-
 class _CdrSink:
     """Parses Master.csv lines and stores them in batches."""
 
@@ -130,33 +132,11 @@ class _CdrSink:
         self._source = source
         self._zone = zone
         self._rows: list[dict[str, object]] = []
-        self._pending: list[str] = []
-        self._pending_from = 0
+        self._records = RecordJoiner()
 
     def line(self, number: int, text: str) -> None:
-        # Asterisk writes a caller name holding a line break as it is, inside its quotes: a
-        # line with an unclosed quote goes on in the next line that closes it (one with an odd
-        # number of quotes; lines without quotes are the middle of the field). A line with
-        # quotes balanced is a record of its own: the unclosed one before it was truncated.
-        quotes = text.count('"')
-        if self._pending:
-            if quotes == 0 and len(self._pending) < MAX_RECORD_LINES:
-                self._pending.append(text)
-                return
-            if quotes % 2 == 1:
-                joined, first = "\n".join([*self._pending, text]), self._pending_from
-                self._pending = []
-                self._record(first, joined)
-                return
-            self._refuse_pending()
-        if quotes % 2 == 1:
-            self._pending, self._pending_from = [text], number
-            return
-        self._record(number, text)
-
-    def _refuse_pending(self) -> None:
-        text, self._pending = "\n".join(self._pending), []
-        self._record(self._pending_from, text)
+        for first, record in self._records.push(number, text):
+            self._record(first, record)
 
     def _record(self, number: int, text: str) -> None:
         try:
@@ -169,8 +149,8 @@ class _CdrSink:
             self.flush()
 
     def flush(self) -> None:
-        if self._pending:  # a quote never closed: refused with its first line's number
-            self._refuse_pending()
+        for first, record in self._records.finish():  # a quote never closed: refused
+            self._record(first, record)
         self._report.stored += store_cdr_rows(self._session, self._rows)
         self._rows = []
 

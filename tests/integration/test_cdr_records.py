@@ -11,13 +11,25 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from asterisk_cc.core.reports.cdr import parse_cdr_line
+from asterisk_cc.core.reports.cdr import RecordJoiner, parse_cdr_line
 from asterisk_cc.db.cdr_ingest import ingest_cdr_file
 from asterisk_cc.db.models import CdrRecord
 from asterisk_cc.sandbox import CdrRow, PlacedCall
 from tests.asterisk_fixtures import AsteriskSandbox
 
 pytestmark = pytest.mark.asterisk
+
+
+def master_csv_records(text: str) -> list[tuple[int, str]]:
+    """The records of Master.csv (a hostile caller name may hold a line break)."""
+    joiner = RecordJoiner()
+    records = [
+        record
+        for number, line in enumerate(text.split("\n"), start=1)
+        if line
+        for record in joiner.push(number, line)
+    ]
+    return records + joiner.finish()
 
 
 @dataclass(frozen=True)
@@ -50,11 +62,7 @@ def calls(asterisk: AsteriskSandbox) -> Calls:
 def test_every_master_csv_row_is_read(asterisk: AsteriskSandbox, calls: Calls) -> None:
     text = asterisk.sandbox.cdr_csv_path.read_text(encoding="utf-8")
     assert text.endswith("\n")
-    records = [
-        parse_cdr_line(line, number)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line
-    ]
+    records = [parse_cdr_line(record, number) for number, record in master_csv_records(text)]
     assert len(records) >= sum(len(rows) for rows in calls.rows.values())
     # The sandbox's cdr.conf has loguniqueid, loguserfield and newcdrcolumns: 21 columns.
     assert all(r.linkedid and r.uniqueid and r.sequence is not None for r in records)
@@ -69,7 +77,7 @@ def test_master_csv_is_ingested_once(
     path = asterisk.sandbox.cdr_csv_path
     name = f"cdr-sandbox-{secrets.token_hex(4)}"
     now = datetime.now(UTC)
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+    lines = master_csv_records(path.read_text(encoding="utf-8"))
     with Session(engine) as session, session.begin():
         first = ingest_cdr_file(session, path, now, name=name)
     assert first.errors == []
@@ -79,7 +87,7 @@ def test_master_csv_is_ingested_once(
             session.scalars(select(CdrRecord).where(CdrRecord.linkedid.in_(list(calls.rows))))
         )
         hashes = set(session.scalars(select(CdrRecord.row_hash)))
-    assert {parse_cdr_line(line, n).row_hash for n, line in enumerate(lines, 1)} <= hashes
+    assert {parse_cdr_line(record, n).row_hash for n, record in lines} <= hashes
     assert {(r.uniqueid, r.sequence) for r in records} == {
         (row["uniqueid"], int(row["sequence"])) for rows in calls.rows.values() for row in rows
     }

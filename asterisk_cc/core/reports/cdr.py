@@ -55,8 +55,10 @@ __all__ = [
     "BASE_COLUMNS",
     "DISPOSITIONS",
     "LAYOUTS",
+    "MAX_RECORD_LINES",
     "CdrLineError",
     "CdrRow",
+    "RecordJoiner",
     "cdr_from_row",
     "parse_cdr_line",
 ]
@@ -400,3 +402,45 @@ def _coded(
     if not text and required:
         raise _Refused(f"the {name} is empty")
     return text
+
+
+MAX_RECORD_LINES: Final = 20
+"""Lines one Master.csv record may span (line breaks inside quoted fields)."""
+
+
+class RecordJoiner:
+    """Master.csv lines → records. Asterisk writes a caller name holding a line break as it
+    is, inside its quotes: a line with an unclosed quote goes on in the next line that closes
+    it (one with an odd number of quotes; lines without quotes are the middle of the field). A
+    line with its quotes balanced is a record of its own: an unclosed one before it was
+    truncated, and is handed on as it is (the parser refuses it by its line number)."""
+
+    def __init__(self) -> None:
+        self._pending: list[str] = []
+        self._first = 0
+
+    def push(self, number: int, text: str) -> list[tuple[int, str]]:
+        """The records (first line's number, text) that line ``number`` completes."""
+        quotes = text.count('"')
+        out: list[tuple[int, str]] = []
+        if self._pending:
+            if quotes == 0 and len(self._pending) < MAX_RECORD_LINES:
+                self._pending.append(text)
+                return out
+            if quotes % 2 == 1:
+                out.append((self._first, "\n".join([*self._pending, text])))
+                self._pending = []
+                return out
+            out.extend(self.finish())
+        if quotes % 2 == 1:
+            self._pending, self._first = [text], number
+        else:
+            out.append((number, text))
+        return out
+
+    def finish(self) -> list[tuple[int, str]]:
+        """What is still open at the end (a quote never closed)."""
+        if not self._pending:
+            return []
+        record, self._pending = (self._first, "\n".join(self._pending)), []
+        return [record]
