@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from asterisk_cc.core.reports import kpi
 from asterisk_cc.core.reports.calls import QueueVisit
 from asterisk_cc.core.reports.daily import AgentInfo, CampaignDay, DayData, QueueTargets
+from asterisk_cc.core.reports.forecast import day_bounds
 from asterisk_cc.core.reports.pack import Cell
 from asterisk_cc.db.models import (
     Agent,
@@ -43,7 +44,7 @@ from asterisk_cc.db.models import (
 )
 from asterisk_cc.db.queue_calls import visits_between
 
-__all__ = ["DayOptions", "day_bounds", "load_day", "tiers_between"]
+__all__ = ["DayOptions", "load_day", "tiers_between"]
 
 _OPEN_CALLBACKS = ("pending", "scheduled", "in_progress")
 _MEMBER_EVENTS = ("ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL")
@@ -53,13 +54,6 @@ _MEMBER_EVENTS = ("ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL", "
 class DayOptions:
     fcr_window_days: int = 7
     cost_per_agent_hour: float = 0.0
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of a local day, in UTC (23 or 25 hours on DST days)."""
-    start = datetime.combine(day, time(0), zone).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
-    return start, end
 
 
 def _fmt(at: datetime | None, zone: ZoneInfo) -> str | None:

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from asterisk_cc.config import Settings
 from asterisk_cc.core.reports.daily import SiteTargets, build_pack, headline_values
+from asterisk_cc.core.reports.forecast import day_bounds
 from asterisk_cc.core.reports.pack import DailyPack
 from asterisk_cc.core.vocabulary import ReportStatus
 from asterisk_cc.db.models import ReportRun
-from asterisk_cc.db.report_data import DayOptions, day_bounds, load_day
+from asterisk_cc.db.report_data import DayOptions, load_day
 from asterisk_cc.reports.forecasting import staffing_of_day
 
 __all__ = ["REPORT_NAME", "PackRun", "build_day_pack", "produce_daily_pack"]

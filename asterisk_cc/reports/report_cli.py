@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from asterisk_cc.config import REPORT_FORMATS, REPORT_LANGUAGES, Settings
 from asterisk_cc.core.reports.breakdown import BREAKDOWNS, breakdown
 from asterisk_cc.core.reports.daily import DEFAULT_TARGETS, QueueTargets
+from asterisk_cc.core.reports.forecast import day_bounds
 from asterisk_cc.core.vocabulary import ReportStatus
 from asterisk_cc.db.engine import check_database, make_engine, session_factory
 from asterisk_cc.db.models import Queue, ReportRun
 from asterisk_cc.db.queue_calls import visits_between
-from asterisk_cc.db.report_data import day_bounds
 
 __all__ = ["add_report_parser"]
 
