@@ -36,7 +36,6 @@ logger = logging.getLogger("asterisk_cc")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
-EXIT_UNAVAILABLE = 6
 EXIT_INTERRUPTED = 130
 
 
@@ -46,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     from asterisk_cc.reports.ingest_cli import add_ingest_parser
     from asterisk_cc.reports.report_cli import add_report_parser
     from asterisk_cc.sandbox.cli import add_sandbox_parser
+    from asterisk_cc.web.user_cli import add_user_parser
 
     # --config and --log-level are accepted before and after the command (`asterisk-cc check
     # --config FILE`). The parsers share these option objects, so their default must stay
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{DEFAULT_CONFIG_PATH}\n"
         "exit codes:\n"
         "  0 ok, 1 failed, 2 bad configuration, 3 database, 4 Asterisk unreachable,\n"
-        "  5 sandbox, 6 not available in this version, 130 interrupted",
+        "  5 sandbox, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"asterisk-cc {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     process("ari", "run the ARI controller (agent sessions, inbound delivery)", cmd_ari)
     process("dialer", "run the outbound dialer", cmd_dialer)
     process("scheduler", "run the report scheduler", cmd_scheduler)
-    process("web", "run the web dashboard", cmd_unavailable)
+    process("web", "run the web dashboard", cmd_web)
     process("run-all", "run every process in one (for a small site)", cmd_run_all)
 
     check = sub.add_parser(
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dnc_parser(sub, common, lambda args: settings_for(args, needed_by="db"))
     add_report_parser(sub, common, lambda args: settings_for(args, needed_by="scheduler"))
     add_ingest_parser(sub, common, lambda args: settings_for(args, needed_by="db"))
+    add_user_parser(sub, common, lambda args: settings_for(args, needed_by="db"))
     add_sandbox_parser(sub)
 
     demo = sub.add_parser(
@@ -303,13 +304,10 @@ def cmd_run_all(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_unavailable(args: argparse.Namespace) -> int:
-    print(
-        f"asterisk-cc {args.command}: this process is not available in version {__version__}; "
-        "see docs/architecture.md for what each process does and what is available.",
-        file=sys.stderr,
-    )
-    return EXIT_UNAVAILABLE
+def cmd_web(args: argparse.Namespace) -> int:
+    from asterisk_cc.web.server import serve
+
+    return serve(settings_for(args, needed_by="web"))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -399,6 +399,28 @@ class WebSettings:
         secret=True,
         required=True,
     )
+    https: bool = setting(
+        False,
+        "Set true when the dashboard is served over HTTPS (a reverse proxy in front): the "
+        "session cookie is then sent over HTTPS only.",
+    )
+    threads: int = setting(
+        100,
+        "Worker threads of the dashboard's server; each open wallboard or agent desktop holds "
+        "one for its live stream.",
+        minimum=8,
+        maximum=2000,
+    )
+    max_upload_mb: int = setting(
+        64, "Largest upload (lead or DNC file) the dashboard accepts, in MB.", minimum=1
+    )
+    live_poll_ms: int = setting(
+        500,
+        "How often the dashboard asks Asterisk (AMI) and the ARI controller for the live "
+        "state the wallboard and agent desktops show, in milliseconds.",
+        minimum=100,
+        maximum=5000,
+    )
 
 
 @dataclass(frozen=True)
@@ -442,7 +464,7 @@ SECTIONS_USED_BY: dict[str, tuple[str, ...]] = {
     "ari": ("database", "ari", "ami", "site"),
     "dialer": ("database", "ari", "site", "dialer", "web"),
     "scheduler": ("database", "site", "smtp", "reports", "alerts", "scheduler"),
-    "web": ("database", "web", "site"),
+    "web": ("database", "web", "site", "ari", "ami", "reports", "alerts", "ivr"),
     "db": ("database", "site", "crm"),
     "ivr": ("site", "ivr"),
     "run-all": ("database", "agi", "site", "ivr", "crm", "ari", "ami"),

@@ -4,4 +4,9 @@ In CI (environment variable CI set) a missing Asterisk sandbox or PostgreSQL ser
 run loudly; on a developer's machine those tests are skipped with the reason.
 """
 
-pytest_plugins = ["tests.asterisk_fixtures", "tests.db_fixtures", "tests.smtp_fixtures"]
+pytest_plugins = [
+    "tests.asterisk_fixtures",
+    "tests.db_fixtures",
+    "tests.smtp_fixtures",
+    "tests.web_fixtures",
+]

@@ -16,7 +16,8 @@ import httpx
 from asterisk_cc.ari.controller import AgentController
 from asterisk_cc.ari.status_http import Act
 from asterisk_cc.ari.supervision import Mode, Supervision
-from asterisk_cc.errors import AsteriskCCError, AsteriskUnreachable
+from asterisk_cc.config import Settings
+from asterisk_cc.errors import AsteriskCCError, AsteriskUnreachable, ConfigError
 
 AGENT_ACTIONS = (
     "pause",
@@ -218,3 +219,17 @@ class AsyncControllerClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def controller_url_of(settings: Settings) -> str:
+    """Where the dialer and the dashboard reach the controller's endpoint."""
+    if settings.dialer.controller_url:
+        return settings.dialer.controller_url
+    if not settings.ari.status_port:
+        raise ConfigError(
+            "the dialer reaches the ARI controller through its endpoint, which is off "
+            "([ari] status_port = 0). Fix: set [ari] status_port, or [dialer] controller_url."
+        )
+    return f"http://{settings.ari.status_bind}:{settings.ari.status_port}"
+
+

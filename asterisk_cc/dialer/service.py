@@ -10,7 +10,7 @@ import logging
 import signal
 import socket
 
-from asterisk_cc.ari.control import AsyncControllerClient
+from asterisk_cc.ari.control import AsyncControllerClient, controller_url_of
 from asterisk_cc.ari.events import listen_forever
 from asterisk_cc.ari.rest import AriRest
 from asterisk_cc.ari.status_http import control_token
@@ -25,17 +25,6 @@ logger = logging.getLogger(__name__)
 
 def dialer_id_of(settings: Settings) -> str:
     return settings.dialer.dialer_id or socket.gethostname()
-
-
-def controller_url_of(settings: Settings) -> str:
-    if settings.dialer.controller_url:
-        return settings.dialer.controller_url
-    if not settings.ari.status_port:
-        raise ConfigError(
-            "the dialer reaches the ARI controller through its endpoint, which is off "
-            "([ari] status_port = 0). Fix: set [ari] status_port, or [dialer] controller_url."
-        )
-    return f"http://{settings.ari.status_bind}:{settings.ari.status_port}"
 
 
 async def run_dialer(settings: Settings, stop: asyncio.Event) -> None:

@@ -89,10 +89,12 @@ def test_config_sample_and_show_masks_secrets(tmp_path: Path) -> None:
     assert "ari-secret" not in shown.stdout and "ami-secret" not in shown.stdout
 
 
-def test_process_not_in_this_version_exits_6(tmp_path: Path) -> None:
-    result = run("web")
-    assert result.returncode == 6
-    assert "not available" in result.stderr
+def test_web_without_a_secret_key_exits_2_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/cc.sqlite3"\n', encoding="utf-8")
+    result = run("web", "--config", str(config))
+    assert result.returncode == 2
+    assert "[web] secret_key is missing" in result.stderr
 
 
 def test_db_upgrade_then_current_on_sqlite(tmp_path: Path) -> None:

@@ -1,0 +1,45 @@
+"""Chinese of what every page shares: the header, log-in, errors, roles, agent states."""
+
+ZH = {
+    # header and menu
+    "Main menu": "主菜单",
+    "Log out": "退出登录",
+    "Wallboard": "大屏监控",
+    "Agent desktop": "坐席工作台",
+    "Supervisor": "班长席",
+    "Campaigns": "外呼活动",
+    "Quality": "质检",
+    "Reports": "报表",
+    "Admin": "系统管理",
+    "Agent": "坐席",
+    # log-in
+    "Log in": "登录",
+    "Username": "用户名",
+    "Password": "密码",
+    "Wrong username or password.": "用户名或密码错误。",
+    "Too many failed log-ins: try again in {minutes} minutes.": "登录失败次数过多：请 {minutes} 分钟后再试。",
+    # errors
+    "Back to the start page": "返回首页",
+    "Bad Request": "请求有误",
+    "Unauthorized": "未登录",
+    "Forbidden": "无权访问",
+    "Not Found": "页面不存在",
+    "Method Not Allowed": "不允许的请求方式",
+    "Request Entity Too Large": "上传内容过大",
+    "Too Many Requests": "请求过于频繁",
+    "Internal Server Error": "服务器内部错误",
+    "Service Unavailable": "服务暂不可用",
+    "Conflict": "操作冲突",
+    "The form has expired or did not come from this dashboard (missing or wrong CSRF token): reload the page and try again.": "表单已过期或并非来自本系统（CSRF 令牌缺失或错误）：请刷新页面后重试。",
+    "You don't have the permission to access the requested resource. It is either read-protected or not readable by the server.": "您无权访问此页面。",
+    "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.": "找不到该页面。如果是手动输入的地址，请检查拼写后重试。",
+    # agent states
+    "logged_out": "已签出",
+    "ready": "空闲",
+    "reserved": "预留",
+    "ringing": "振铃",
+    "talking": "通话中",
+    "hold": "保持",
+    "wrap_up": "话后处理",
+    "paused": "小休",
+}
