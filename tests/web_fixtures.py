@@ -15,13 +15,15 @@ Fixtures
 ``web_client``     a function ``role -> FlaskClient`` logged in as that role's user (a new
                    client per call); ``web_client(None)`` is anonymous.
 
-Helpers: :func:`csrf_of` (a client's CSRF token), :func:`post` (a form POST with the token).
+Helpers: :class:`StaticLiveFeed` (a live feed whose state the test publishes; give it as
+``web_context["live"]``), :func:`csrf_of` (a client's CSRF token), :func:`post` (a form POST with the token).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,6 +42,7 @@ from asterisk_cc.db.migrate import upgrade
 from asterisk_cc.db.models import Agent
 from asterisk_cc.db.users import create_user
 from asterisk_cc.web.app import create_app
+from asterisk_cc.web.live_state import LinkStatus, LiveState
 
 WEB_SECRET = "test-secret-key-for-the-dashboard-0123456789"
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -104,7 +107,7 @@ def web_settings(web_engine: Engine) -> Settings:
 
 @pytest.fixture
 def web_context(web_clock: FixedClock) -> dict[str, Any]:
-    return {"now": web_clock}
+    return {"now": web_clock, "live": StaticLiveFeed()}
 
 
 @pytest.fixture
@@ -179,3 +182,44 @@ def web_client(
         return client
 
     return client_for
+
+
+class StaticLiveFeed:
+    """A live feed whose state the test sets (:meth:`publish`); streams wake at once."""
+
+    def __init__(self, state: LiveState | None = None) -> None:
+        self._state = state or LiveState(
+            version=1, at=START, link=LinkStatus(ami=True, controller=True, asterisk=True)
+        )
+        self._changed = threading.Condition()
+        self._stopped = False
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def current(self) -> LiveState:
+        return self._state
+
+    def publish(self, **changes: Any) -> LiveState:
+        with self._changed:
+            self._state = dataclasses.replace(
+                self._state, version=self._state.version + 1, **changes
+            )
+            self._changed.notify_all()
+        return self._state
+
+    def wait_newer(self, version: int, timeout_s: float) -> LiveState:
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._stopped or self._state.version > version, timeout=timeout_s
+            )
+            return self._state
