@@ -224,3 +224,67 @@ def test_the_dialer_needs_the_web_secret_key(tmp_path: Path) -> None:
     result = run("dialer", "--config", str(dialer_config(tmp_path)), env=env)
     assert result.returncode == 2
     assert "secret_key" in result.stderr
+
+
+def run_with_input(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ASTERISK_CC_")}
+    return subprocess.run(
+        [sys.executable, "-m", "asterisk_cc", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_first_admin_is_made_from_the_command_line(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/cc.sqlite3"\n', encoding="utf-8")
+    assert run("db", "upgrade", "--config", str(config)).returncode == 0
+    listed = run("user", "list", "--config", str(config))
+    assert "no users: add the first admin" in listed.stdout
+    short = run_with_input(
+        "user", "add", "root", "--role", "admin", "--config", str(config), stdin="short\n"
+    )
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
+    added = run_with_input(
+        "user",
+        "add",
+        "root",
+        "--role",
+        "admin",
+        "--name",
+        "Root Admin",
+        "--config",
+        str(config),
+        stdin="a-long-enough-password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    again = run_with_input(
+        "user",
+        "add",
+        "root",
+        "--role",
+        "admin",
+        "--config",
+        str(config),
+        stdin="another-password-1\n",
+    )
+    assert again.returncode == 2 and "exists already" in again.stderr
+    agent = run_with_input(
+        "user",
+        "add",
+        "ann",
+        "--role",
+        "agent",
+        "--config",
+        str(config),
+        stdin="a-long-enough-password\n",
+    )
+    assert agent.returncode == 2 and "--agent LOGIN" in agent.stderr
+    assert run("user", "disable", "root", "--config", str(config)).returncode == 0
+    listed = run("user", "list", "--config", str(config)).stdout
+    assert "root\tadmin\tRoot Admin (disabled)" in listed
+    assert "a-long-enough-password" not in (tmp_path / "cc.sqlite3").read_bytes().decode("latin-1")
