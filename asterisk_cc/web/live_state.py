@@ -22,12 +22,13 @@ class LinkStatus:
     ami: bool
     controller: bool
     asterisk: bool
+    database: bool = True
     detail: str = ""
     """Why a link is down, for the banner (e.g. "AMI 127.0.0.1:5038: connection refused")."""
 
     @property
     def all_up(self) -> bool:
-        return self.ami and self.controller and self.asterisk
+        return self.ami and self.controller and self.asterisk and self.database
 
 
 @dataclass(frozen=True)
