@@ -414,6 +414,11 @@ class WebSettings:
     max_upload_mb: int = setting(
         64, "Largest upload (lead or DNC file) the dashboard accepts, in MB.", minimum=1
     )
+    transfer_context: str = setting(
+        "",
+        "Dialplan context in which the agent desktop dials a number typed for a blind "
+        "transfer (e.g. your outbound context); empty: transfers go to queues only.",
+    )
     live_poll_ms: int = setting(
         500,
         "How often the dashboard asks Asterisk (AMI) and the ARI controller for the live "

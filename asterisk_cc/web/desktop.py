@@ -398,7 +398,7 @@ def _callback_queues(session: Session, login: str, call: data.WorkingCall | None
 def _transfer_context() -> str:
     """The dialplan context that dials a number typed by the agent (``[web]
     transfer_context``); empty when the site has none, and transfers go to queues only."""
-    return str(getattr(web_context().settings.web, "transfer_context", "") or "")
+    return web_context().settings.web.transfer_context
 
 
 # --- the live stream ---------------------------------------------------------------------------

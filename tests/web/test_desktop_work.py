@@ -7,10 +7,12 @@ stages, transfers, and preview dialing — each only on the agent's own call, ti
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
@@ -270,6 +272,24 @@ def test_a_call_is_transferred_to_a_queue_and_a_number_needs_a_context(
     assert response.status_code == 409
     assert "not set up" in response.get_json()["error"]
     assert len(controller.calls) == 1
+
+
+def test_a_number_is_transferred_in_the_sites_transfer_context(
+    web_app: Flask, web_client: Clients, floor: Floor, controller: FakeController
+) -> None:
+    context = web_app.extensions["asterisk_cc"]
+    context.settings = dataclasses.replace(
+        context.settings,
+        web=dataclasses.replace(context.settings.web, transfer_context="from-internal"),
+    )
+    client = web_client("agent")
+    assert (
+        post_json(client, "/desktop/transfer", {"kind": "number", "target": "8001"}).status_code
+        == 200
+    )
+    assert controller.calls == [
+        (LOGIN, "transfer", {"context": "from-internal", "extension": "8001"})
+    ]
 
 
 # --- complaints --------------------------------------------------------------------------------
