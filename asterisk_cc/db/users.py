@@ -29,14 +29,17 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "LoginThrottle",
     "UserError",
+    "active_admins_other_than",
     "authenticate",
     "create_user",
     "failed_logins_since",
     "session_stamp",
     "set_password",
+    "update_user",
 ]
 
 MIN_PASSWORD_LENGTH: Final = 10
+MAX_DISPLAY_NAME: Final = 128
 USERNAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 LOGIN_FAILED: Final = "login_failed"
 # A hash to check against when the user does not exist, so that an unknown name takes as long
@@ -159,3 +162,73 @@ def failed_logins_since(
     if ip is not None:
         query = query.where(AuditLogEntry.ip == ip)
     return session.scalar(query) or 0
+
+
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    role: UserRole | str,
+    display_name: str | None,
+    agent_login: str | None,
+) -> dict[str, tuple[str | None, str | None]]:
+    """Change a user's role, display name and linked agent; → what changed, ``{field: (before,
+    after)}``, for the audit log.
+
+    Only a user with the agent role is linked to an agent: a user leaving the agent role is
+    unlinked. An agent user may be left unlinked (``agent_login`` empty), e.g. while the
+    person has no agent yet; such a user sees no calls. An agent already linked to another
+    user is refused. The rules that keep an admin (:mod:`asterisk_cc.core.user_admin`) are
+    the caller's to check first.
+    """
+    try:
+        role = UserRole(role)
+    except ValueError:
+        raise UserError(
+            f"role {role!r}: use one of {', '.join(r.value for r in UserRole)}"
+        ) from None
+    agent_login = (agent_login or "").strip() or None
+    if role is not UserRole.AGENT and agent_login:
+        raise UserError("only a user with the agent role is linked to an agent")
+    agent_id = None
+    if agent_login:
+        agent_id = session.scalar(select(Agent.id).where(Agent.login == agent_login))
+        if agent_id is None:
+            raise UserError(f"there is no agent with the login {agent_login!r}")
+        taken = session.scalar(
+            select(User.username).where(User.agent_id == agent_id, User.id != user.id)
+        )
+        if taken is not None:
+            raise UserError(f"agent {agent_login!r} already has the user {taken!r}")
+    before_agent = (
+        session.scalar(select(Agent.login).where(Agent.id == user.agent_id))
+        if user.agent_id is not None
+        else None
+    )
+    changes: dict[str, tuple[str | None, str | None]] = {}
+    if UserRole(user.role) is not role:
+        changes["role"] = (UserRole(user.role).value, role.value)
+    display_name = (display_name or "").strip() or None
+    if display_name is not None and len(display_name) > MAX_DISPLAY_NAME:
+        raise UserError(f"a display name has at most {MAX_DISPLAY_NAME} characters")
+    if user.display_name != display_name:
+        changes["display_name"] = (user.display_name, display_name)
+    if before_agent != agent_login:
+        changes["agent"] = (before_agent, agent_login)
+    user.role = role
+    user.display_name = display_name
+    user.agent_id = agent_id
+    session.flush()
+    return changes
+
+
+def active_admins_other_than(session: Session, user_id: int) -> int:
+    """How many active admins there are besides ``user_id``."""
+    return (
+        session.scalar(
+            select(func.count(User.id)).where(
+                User.role == UserRole.ADMIN, User.active.is_(True), User.id != user_id
+            )
+        )
+        or 0
+    )
