@@ -6,6 +6,7 @@ run loudly; on a developer's machine those tests are skipped with the reason.
 
 pytest_plugins = [
     "tests.asterisk_fixtures",
+    "tests.browser_fixtures",
     "tests.db_fixtures",
     "tests.smtp_fixtures",
     "tests.web_fixtures",

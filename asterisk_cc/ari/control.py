@@ -231,5 +231,3 @@ def controller_url_of(settings: Settings) -> str:
             "([ari] status_port = 0). Fix: set [ari] status_port, or [dialer] controller_url."
         )
     return f"http://{settings.ari.status_bind}:{settings.ari.status_port}"
-
-

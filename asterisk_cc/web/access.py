@@ -76,7 +76,8 @@ def load_user() -> Any:
         )
         now = web_context().now().timestamp()
         seen = session.get("seen")
-        fresh = isinstance(seen, (int, float)) and now - seen < IDLE_TIMEOUT.total_seconds()
+        seen_at = float(seen) if isinstance(seen, (int, float)) else 0.0
+        fresh = now - seen_at < IDLE_TIMEOUT.total_seconds()
         if (
             row is not None
             and row.User.active
@@ -94,7 +95,7 @@ def load_user() -> Any:
             )
             # Written at most once a minute, so that a page's polling does not rewrite the
             # cookie on every request.
-            if now - seen > 60:
+            if now - seen_at > 60:
                 session["seen"] = now
         else:
             session.clear()

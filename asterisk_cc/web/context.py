@@ -63,3 +63,15 @@ def close_db(_exc: BaseException | None = None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+
+
+def controller_client() -> Any:
+    """The controller client (None when not configured), after ending the request's database
+    transaction. The controller writes to the same database while it acts; on SQLite a read
+    transaction begun before that write could no longer write after it ("database is
+    locked"), so whatever the view has written so far is committed first and the view goes on
+    in a new transaction."""
+    session = g.get("db_session")
+    if session is not None:
+        session.commit()
+    return web_context().controller

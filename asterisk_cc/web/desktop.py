@@ -57,7 +57,7 @@ from asterisk_cc.db.tickets import move_ticket, open_complaint
 from asterisk_cc.errors import AsteriskUnreachable
 from asterisk_cc.web import desktop_data as data
 from asterisk_cc.web.access import agents_only, audit, current_user, wants_json
-from asterisk_cc.web.context import db, web_context
+from asterisk_cc.web.context import controller_client, db, web_context
 from asterisk_cc.web.formatting import local_time
 from asterisk_cc.web.i18n import gettext
 from asterisk_cc.web.nav import NavItem
@@ -162,7 +162,7 @@ def _me() -> tuple[int, str]:
 def _controller_call(action: str, **body: Any) -> dict[str, Any]:
     """The controller's ``action`` for the signed-in agent (never another)."""
     _, login = _me()
-    controller = web_context().controller
+    controller = controller_client()
     if controller is None:
         raise DesktopRefusal(
             gettext("The agent controller is not configured: the desktop cannot change calls."),

@@ -67,8 +67,10 @@ def serve(settings: Settings, *, stop: threading.Event | None = None) -> int:
         logger.info("dashboard stopping")
     finally:
         live.stop()
-        server.close()
+        # The worker threads first: closing the server closes the pipe that wakes its loop,
+        # which the threads finishing their streams still write to.
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        server.close()
         runner.join(timeout=5)
         controller.close()
         engine.dispose()

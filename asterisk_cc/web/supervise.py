@@ -41,7 +41,7 @@ from asterisk_cc.db.models import Agent, Interaction, Queue, Team
 from asterisk_cc.errors import AsteriskUnreachable
 from asterisk_cc.web import supervise_alerts, supervise_callbacks, supervise_complaints
 from asterisk_cc.web.access import audit, current_user, supervisors_only
-from asterisk_cc.web.context import db, web_context
+from asterisk_cc.web.context import controller_client, db, web_context
 from asterisk_cc.web.i18n import current_language, gettext, translate
 from asterisk_cc.web.live_state import AgentLive, LiveState
 from asterisk_cc.web.nav import SUPERVISING, NavItem
@@ -214,7 +214,7 @@ def monitor(login: str) -> Any:
     if mode not in MONITOR_MODES:
         raise BadRequest(gettext("Choose listen, whisper or barge."))
     back = url_for("supervise.index")
-    controller = web_context().controller
+    controller = controller_client()
     if controller is None:
         flash(
             gettext("The ARI controller is not configured: monitoring is not available."), "error"
@@ -265,7 +265,7 @@ def agent_action(login: str) -> Any:
             flash(gettext("Choose a pause reason."), "error")
             return redirect(back, 303)
         data["reason"] = reason
-    controller = web_context().controller
+    controller = controller_client()
     if controller is None:
         flash(
             gettext("The ARI controller is not configured: agent actions are not available."),

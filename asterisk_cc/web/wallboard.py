@@ -122,7 +122,7 @@ class _Presenter:
         self.abandon_target = abandon_target
 
     def text(self, english: str, **values: Any) -> str:
-        return translate(english, self.language, **values)
+        return translate(english, self.language, part="wallboard", **values)
 
     def core_view(
         self, state: LiveState, targets: Mapping[str, QueueTarget], only: tuple[str, ...]
