@@ -34,7 +34,7 @@ Run::
 
 Options: ``--seconds`` per page and concurrency, ``--connections``, ``--sse-clients``,
 ``--changes``, ``--keep DIR``, ``--json`` (the last line printed is one JSON object).
-Results go in docs/performance.md (see docs/dashboard/testing-and-performance.md).
+Results go in docs/performance.md ("The dashboard under load").
 """
 
 from __future__ import annotations
