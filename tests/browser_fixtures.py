@@ -410,7 +410,7 @@ def seed_agents(engine: Engine) -> None:
         session.commit()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dashboard(chromium: Any) -> Iterator[DashboardServer]:
     """The session's dashboard (offline: no Asterisk), with :data:`USERS`. Asks for the browser
     first, so that without Chromium no server is started for nothing."""
@@ -433,7 +433,7 @@ def chromium_path() -> Path:
     return Path(os.environ.get(CHROMIUM_ENV, "") or DEFAULT_CHROMIUM)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     """Chromium, headless, through Playwright (sync API)."""
     executable = chromium_path()

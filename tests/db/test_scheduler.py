@@ -424,21 +424,9 @@ def test_run_scheduler_without_a_stop_event_outside_the_main_thread_is_refused(
     ]
 
 
-SUBPROCESS_CODE = (
-    "import argparse, logging, sys\n"
-    "logging.basicConfig(level='INFO', format='%(levelname)s %(name)s: %(message)s')\n"
-    "from asterisk_cc.reports.scheduler import cmd_scheduler\n"
-    "sys.exit(cmd_scheduler(argparse.Namespace(config=sys.argv[1])))\n"
-)
-
-
 def scheduler_command(config: Path) -> list[str]:
-    """``asterisk-cc scheduler`` once the command line runs it, the same function until then."""
-    from asterisk_cc.cli import build_parser, cmd_unavailable
-
-    if build_parser().parse_args(["scheduler"]).func is not cmd_unavailable:
-        return [sys.executable, "-m", "asterisk_cc", "scheduler", "--config", str(config)]
-    return [sys.executable, "-c", SUBPROCESS_CODE, str(config)]
+    """``asterisk-cc scheduler``, as systemd runs it."""
+    return [sys.executable, "-m", "asterisk_cc", "scheduler", "--config", str(config)]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
