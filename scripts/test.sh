@@ -35,4 +35,7 @@ echo "== PostgreSQL"
 source scripts/start-postgres.sh
 
 echo "== tests (unit, database on SQLite and PostgreSQL, Asterisk 22 integration)"
-python -m pytest -p no:cacheprovider "$@"
+python -m pytest -p no:cacheprovider --ignore=tests/browser "$@"
+
+echo "== browser tests (Chromium; a process of their own: Playwright's loop stays for the session)"
+python -m pytest -p no:cacheprovider tests/browser "$@"
