@@ -44,7 +44,7 @@ from asterisk_cc.db.models import (
 )
 from asterisk_cc.db.queue_calls import visits_between
 
-__all__ = ["DayOptions", "load_day", "tiers_between"]
+__all__ = ["DayOptions", "hold_wrapup_of", "load_day", "tiers_between"]
 
 _OPEN_CALLBACKS = ("pending", "scheduled", "in_progress")
 _MEMBER_EVENTS = ("ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL")
@@ -176,9 +176,11 @@ def _queue_log_states(
     return timelines
 
 
-def _hold_wrapup(
+def hold_wrapup_of(
     session: Session, start: datetime, end: datetime
 ) -> dict[str, tuple[float, float]]:
+    """Measured (hold, wrap-up) seconds of the answered calls around [start, end), by
+    uniqueid and by linkedid, for AHT (the same inputs for the pack and the dashboard)."""
     rows = session.execute(
         select(
             Interaction.uniqueid, Interaction.linkedid, Interaction.hold_s, Interaction.wrapup_s
@@ -447,7 +449,7 @@ def load_day(
         timezone=zone.key,
         visits=tuple(visits),
         queue_targets=_queue_targets(session),
-        hold_wrapup=_hold_wrapup(session, start, end),
+        hold_wrapup=hold_wrapup_of(session, start, end),
         agents=infos,
         agent_time=agent_time,
         shifts=shifts,

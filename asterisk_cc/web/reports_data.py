@@ -26,7 +26,7 @@ from asterisk_cc.core.reports.forecast import day_bounds
 from asterisk_cc.core.reports.pack import DailyPack
 from asterisk_cc.db.models import Queue
 from asterisk_cc.db.queue_calls import visits_between
-from asterisk_cc.db.report_data import _hold_wrapup, tiers_between
+from asterisk_cc.db.report_data import hold_wrapup_of, tiers_between
 from asterisk_cc.reports.daily import build_day_pack
 
 __all__ = [
@@ -118,7 +118,7 @@ def build_range(
         visits = visits_between(session, start, end)
         limits = _limits(session)
         tiers = tiers_between(session, start, end) if by == "tier" else {}
-        handle = _handle_times(_hold_wrapup(session, start, end))
+        handle = _handle_times(hold_wrapup_of(session, start, end))
     rows = breakdown(
         visits,
         by,

@@ -23,7 +23,7 @@ from asterisk_cc.core.ivr.flow import (
     VoicemailTo,
 )
 
-__all__ = ["describe_node", "draw_flow"]
+__all__ = ["describe_node", "draw_flow", "edge_label"]
 
 
 def describe_node(node: Node) -> str:
@@ -57,7 +57,7 @@ def describe_node(node: Node) -> str:
     return type(node).__name__.lower()
 
 
-def _label(flow: Flow, key: str, node: Node) -> str:
+def edge_label(flow: Flow, key: str, node: Node) -> str:
     if isinstance(node, Condition) and key.startswith("when["):
         index = int(key[5 : key.index("]")])
         test = node.cases[index][0]
@@ -89,7 +89,7 @@ def draw_flow(flow: Flow) -> str:
         edges = list(flow.targets(node))
         child_prefix = prefix if top else prefix + ("   " if last else "│  ")
         for index, (key, target) in enumerate(edges):
-            walk(target, child_prefix, _label(flow, key, node), index == len(edges) - 1, False)
+            walk(target, child_prefix, edge_label(flow, key, node), index == len(edges) - 1, False)
 
     walk(flow.start, "", "", True, True)
     unreachable = [n for n in flow.nodes if n not in seen]

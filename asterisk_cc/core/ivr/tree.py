@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from asterisk_cc.core.ivr.flow import Callback, Flow, Node, QueueRoute
-from asterisk_cc.core.ivr.show import _label, describe_node
+from asterisk_cc.core.ivr.show import describe_node, edge_label
 from asterisk_cc.core.ivr.validate import Finding, reachable
 
 __all__ = [
@@ -137,7 +137,7 @@ def flow_tree(flow: Flow, findings: Iterable[Finding]) -> FlowTree:
             return TreeNode(node_id, edge, "above", kind=node_kind(node))
         drawn.add(node_id)
         children = tuple(
-            walk(target, _label(flow, key, node)) for key, target in flow.targets(node)
+            walk(target, edge_label(flow, key, node)) for key, target in flow.targets(node)
         )
         return TreeNode(
             node_id,

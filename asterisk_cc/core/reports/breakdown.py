@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from asterisk_cc.core.reports import kpi
 from asterisk_cc.core.reports.calls import QueueVisit
 
-__all__ = ["BREAKDOWNS", "BreakdownRow", "breakdown"]
+__all__ = ["BREAKDOWNS", "BreakdownRow", "breakdown", "time_key"]
 
 BREAKDOWNS = ("queue", "agent", "tier", "interval", "day", "week", "month")
 
@@ -25,7 +25,7 @@ class BreakdownRow:
     aht_s: float | None
 
 
-def _time_key(by: str, zone: ZoneInfo, interval: timedelta) -> Callable[[QueueVisit], str]:
+def time_key(by: str, zone: ZoneInfo, interval: timedelta) -> Callable[[QueueVisit], str]:
     def key(visit: QueueVisit) -> str:
         local = visit.entered_at.astimezone(zone)
         if by == "day":
@@ -73,7 +73,7 @@ def breakdown(
             for call in calls:
                 groups[known.get(call.callid, "unknown")].append(call)
         else:
-            key = _time_key(by, zone, interval)
+            key = time_key(by, zone, interval)
             for call in calls:
                 groups[key(call)].append(call)
     handle_of = handle or (

@@ -19,8 +19,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from asterisk_cc.core.reports import kpi
-from asterisk_cc.core.reports.breakdown import BREAKDOWNS
-from asterisk_cc.core.reports.breakdown import _time_key as breakdown_time_key
+from asterisk_cc.core.reports.breakdown import BREAKDOWNS, time_key
 from asterisk_cc.core.reports.calls import QueueVisit, VisitOutcome
 
 __all__ = [
@@ -151,7 +150,7 @@ def scope_visits(
         start = _slot_start(scope.label or "")
         end = start + interval
         return [c for c in calls if start <= c.entered_at < end]
-    key = breakdown_time_key(scope.by, zone, interval)
+    key = time_key(scope.by, zone, interval)
     return [c for c in calls if key(c) == scope.label]
 
 
