@@ -13,7 +13,7 @@ is taken from an agent or a queue. Every change is in the audit log with what ch
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from asterisk_cc.core.admin_forms import (
     RECORDING_POLICIES,
     FormInvalid,
+    NamedFields,
     agent_fields,
     queue_fields,
     queue_skill_fields,
@@ -351,45 +352,75 @@ def skills() -> tuple[str, int]:
     return _skills_page()
 
 
+@dataclass(frozen=True)
+class _NamedKind:
+    """Skills and teams: rows of a name and a description, created and edited alike."""
+
+    model: Any
+    kind: str
+    """``skill`` or ``team``: the audit actions (``skill_create``...) and targets."""
+    parse: Callable[[Any], NamedFields]
+    name_label: Callable[[], str]
+    taken: Callable[[str], str]
+    created: Callable[[str], str]
+    saved: Callable[[str], str]
+    page: Callable[..., tuple[str, int]]
+    list_endpoint: str
+
+
+def _create_named(kind: _NamedKind) -> Any:
+    fields, problems = _parsed(kind.parse, kind.name_label())
+    if fields is not None and _taken(kind.model, kind.model.name, fields.name):
+        problems.append(kind.taken(fields.name))
+    if fields is None or problems:
+        return kind.page(problems=problems, values=form_values(), status=400)
+    row = kind.model(name=fields.name, description=fields.description)
+    db().add(row)
+    if not _save(f"{kind.kind}_create", f"{kind.kind}:{row.name}", description=row.description):
+        return kind.page(problems=[kind.taken(fields.name)], values=form_values(), status=409)
+    flash(kind.created(fields.name), "ok")
+    return redirect(url_for(kind.list_endpoint))
+
+
+def _update_named(kind: _NamedKind, row_id: int) -> Any:
+    row = _one(kind.model, row_id)
+    fields, problems = _parsed(kind.parse, kind.name_label())
+    if fields is not None and _taken(kind.model, kind.model.name, fields.name, row.id):
+        problems.append(kind.taken(fields.name))
+    if fields is None or problems:
+        return kind.page(problems=problems, status=400)
+    before = {"name": row.name, "description": row.description}
+    row.name, row.description = fields.name, fields.description
+    changes = changes_of(before, {"name": row.name, "description": row.description})
+    if changes and not _save(f"{kind.kind}_update", f"{kind.kind}:{before['name']}", **changes):
+        return kind.page(problems=[kind.taken(fields.name)], status=409)
+    flash(kind.saved(fields.name), "ok")
+    return redirect(url_for(kind.list_endpoint))
+
+
+SKILLS = _NamedKind(
+    model=Skill,
+    kind="skill",
+    parse=skill_fields,
+    name_label=lambda: gettext("Skill name"),
+    taken=lambda name: gettext("A skill named {name} exists already.", name=name),
+    created=lambda name: gettext("Skill {name} created.", name=name),
+    saved=lambda name: gettext("Skill {name} saved.", name=name),
+    page=_skills_page,
+    list_endpoint="admin.skills",
+)
+
+
 @blueprint.route("/skills", methods=["POST"])
 @admins_only
 def create_skill() -> Any:
-    fields, problems = _parsed(skill_fields, gettext("Skill name"))
-    if fields is not None and _taken(Skill, Skill.name, fields.name):
-        problems.append(gettext("A skill named {name} exists already.", name=fields.name))
-    if fields is None or problems:
-        return _skills_page(problems=problems, values=form_values(), status=400)
-    skill = Skill(name=fields.name, description=fields.description)
-    db().add(skill)
-    if not _save("skill_create", f"skill:{skill.name}", description=skill.description):
-        return _skills_page(
-            problems=[gettext("A skill named {name} exists already.", name=fields.name)],
-            values=form_values(),
-            status=409,
-        )
-    flash(gettext("Skill {name} created.", name=fields.name), "ok")
-    return redirect(url_for("admin.skills"))
+    return _create_named(SKILLS)
 
 
 @blueprint.route("/skills/<int:skill_id>", methods=["POST"])
 @admins_only
 def update_skill(skill_id: int) -> Any:
-    skill = _one(Skill, skill_id)
-    fields, problems = _parsed(skill_fields, gettext("Skill name"))
-    if fields is not None and _taken(Skill, Skill.name, fields.name, skill.id):
-        problems.append(gettext("A skill named {name} exists already.", name=fields.name))
-    if fields is None or problems:
-        return _skills_page(problems=problems, status=400)
-    before = {"name": skill.name, "description": skill.description}
-    skill.name, skill.description = fields.name, fields.description
-    changes = changes_of(before, {"name": skill.name, "description": skill.description})
-    if changes and not _save("skill_update", f"skill:{before['name']}", **changes):
-        return _skills_page(
-            problems=[gettext("A skill named {name} exists already.", name=fields.name)],
-            status=409,
-        )
-    flash(gettext("Skill {name} saved.", name=fields.name), "ok")
-    return redirect(url_for("admin.skills"))
+    return _update_named(SKILLS, skill_id)
 
 
 def _teams_page(
@@ -425,45 +456,29 @@ def teams() -> tuple[str, int]:
     return _teams_page()
 
 
+TEAMS = _NamedKind(
+    model=Team,
+    kind="team",
+    parse=team_fields,
+    name_label=lambda: gettext("Team name"),
+    taken=lambda name: gettext("A team named {name} exists already.", name=name),
+    created=lambda name: gettext("Team {name} created.", name=name),
+    saved=lambda name: gettext("Team {name} saved.", name=name),
+    page=_teams_page,
+    list_endpoint="admin.teams",
+)
+
+
 @blueprint.route("/teams", methods=["POST"])
 @admins_only
 def create_team() -> Any:
-    fields, problems = _parsed(team_fields, gettext("Team name"))
-    if fields is not None and _taken(Team, Team.name, fields.name):
-        problems.append(gettext("A team named {name} exists already.", name=fields.name))
-    if fields is None or problems:
-        return _teams_page(problems=problems, values=form_values(), status=400)
-    team = Team(name=fields.name, description=fields.description)
-    db().add(team)
-    if not _save("team_create", f"team:{team.name}", description=team.description):
-        return _teams_page(
-            problems=[gettext("A team named {name} exists already.", name=fields.name)],
-            values=form_values(),
-            status=409,
-        )
-    flash(gettext("Team {name} created.", name=fields.name), "ok")
-    return redirect(url_for("admin.teams"))
+    return _create_named(TEAMS)
 
 
 @blueprint.route("/teams/<int:team_id>", methods=["POST"])
 @admins_only
 def update_team(team_id: int) -> Any:
-    team = _one(Team, team_id)
-    fields, problems = _parsed(team_fields, gettext("Team name"))
-    if fields is not None and _taken(Team, Team.name, fields.name, team.id):
-        problems.append(gettext("A team named {name} exists already.", name=fields.name))
-    if fields is None or problems:
-        return _teams_page(problems=problems, status=400)
-    before = {"name": team.name, "description": team.description}
-    team.name, team.description = fields.name, fields.description
-    changes = changes_of(before, {"name": team.name, "description": team.description})
-    if changes and not _save("team_update", f"team:{before['name']}", **changes):
-        return _teams_page(
-            problems=[gettext("A team named {name} exists already.", name=fields.name)],
-            status=409,
-        )
-    flash(gettext("Team {name} saved.", name=fields.name), "ok")
-    return redirect(url_for("admin.teams"))
+    return _update_named(TEAMS, team_id)
 
 
 # --- agents ------------------------------------------------------------------------------------
