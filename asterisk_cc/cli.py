@@ -195,6 +195,8 @@ def cmd_config_sample(args: argparse.Namespace) -> int:
 def cmd_config_show(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from asterisk_cc.core.settings_view import shown_setting
+
     settings = settings_for(args)
     for section in dataclasses.fields(settings):
         values = getattr(settings, section.name)
@@ -203,7 +205,8 @@ def cmd_config_show(args: argparse.Namespace) -> int:
         print(f"[{section.name}]")
         for f in dataclasses.fields(values):
             value = getattr(values, f.name)
-            shown = ("***" if value else "(not set)") if f.metadata.get("secret") else repr(value)
+            secret = bool(f.metadata.get("secret"))
+            shown = shown_setting(value, secret=True) if secret else repr(value)
             print(f"{f.name} = {shown}")
     return EXIT_OK
 
