@@ -4,7 +4,7 @@ tests/unit/test_kpi_golden.py, per queue, agent, tier and interval."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,67 +12,30 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from asterisk_cc.config import ReportsSettings, Settings, SiteSettings
-from asterisk_cc.core.customers import Tier
 from asterisk_cc.core.reports.pack import DailyPack, Rag
 from asterisk_cc.db.migrate import upgrade
 from asterisk_cc.db.models import (
     Agent,
     CallbackRequest,
     ComplaintTicket,
-    Customer,
-    Interaction,
     IvrSession,
-    Queue,
     Schedule,
     SurveyAnswer,
-    Team,
 )
 from asterisk_cc.db.queue_calls import rebuild_queue_calls
 from asterisk_cc.db.queue_log_ingest import ingest_queue_log_file
 from asterisk_cc.reports.daily import build_day_pack
+from tests.golden_day import DAY, GOLDEN, add_golden_records, at
 
-GOLDEN = Path(__file__).parent.parent / "golden" / "queue_log_day"
-DAY = date(2026, 11, 22)
-MIDNIGHT = datetime(2026, 11, 22, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)
-
-
-def at(seconds: float) -> datetime:
-    return MIDNIGHT + timedelta(seconds=seconds)
 
 
 @pytest.fixture
 def pack(empty_engine: Engine, tmp_path: Path) -> DailyPack:
     upgrade(empty_engine)
     with Session(empty_engine) as session, session.begin():
-        team = Team(name="Blue")
-        session.add(team)
-        session.flush()
-        for login in ("Agent A", "Agent B", "Agent C", "Agent D"):
-            session.add(Agent(login=login, name=f"Name of {login}", team_id=team.id))
-        session.add(
-            Queue(
-                name="support",
-                service_level_threshold_s=20,
-                short_abandon_s=5,
-                service_level_target_ratio=0.8,
-            )
-        )
-        vip = Customer(name="V. I. P.", tier=Tier.VIP)
-        session.add(vip)
-        session.flush()
+        interaction = add_golden_records(session)
         agent_a = session.query(Agent).filter_by(login="Agent A").one()
-        session.add(
-            IvrSession(
-                uniqueid="c1",
-                linkedid="c1",
-                flow="main",
-                customer_id=vip.id,
-                path=["welcome", "main", "queue"],
-                outcome="queued",
-                started_at=at(90),
-            )
-        )
         session.add(
             IvrSession(
                 uniqueid="x1",
@@ -93,18 +56,6 @@ def pack(empty_engine: Engine, tmp_path: Path) -> DailyPack:
                 started_at=at(96),
             )
         )
-        interaction = Interaction(
-            uniqueid="c1",
-            linkedid="c1",
-            direction="inbound",
-            started_at=at(100),
-            answered_at=at(110),
-            ended_at=at(170),
-            hold_s=15,
-            wrapup_s=20,
-        )
-        session.add(interaction)
-        session.flush()
         session.add(
             SurveyAnswer(
                 interaction_id=interaction.id,

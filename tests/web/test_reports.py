@@ -22,42 +22,29 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from asterisk_cc.config import ReportsSettings, Settings, SiteSettings
-from asterisk_cc.core.customers import Tier
 from asterisk_cc.core.reports.definitions import DEFINITIONS
 from asterisk_cc.core.vocabulary import ReportStatus
 from asterisk_cc.db.engine import session_factory
 from asterisk_cc.db.models import (
-    Agent,
     AuditLogEntry,
     CallbackRequest,
-    Customer,
-    Interaction,
-    IvrSession,
-    Queue,
     QueueCall,
     ReportRun,
-    Team,
 )
 from asterisk_cc.db.queue_calls import rebuild_queue_calls
 from asterisk_cc.db.queue_log_ingest import ingest_queue_log_file
 from asterisk_cc.web import reports_data, reports_pages
 from asterisk_cc.web.app import create_app
 from asterisk_cc.web.reports_views import ROWS_SHOWN
+from tests.golden_day import DAY, GOLDEN, MIDNIGHT, add_golden_records, at
 from tests.web_fixtures import WebUser, log_in, post
 
 Clients = Callable[[str | None], FlaskClient]
 
-GOLDEN = Path(__file__).parent.parent / "golden" / "queue_log_day"
-DAY = date(2026, 11, 22)
-MIDNIGHT = datetime(2026, 11, 22, tzinfo=UTC)
 HOSTILE_CALLER = "<script>alert(1)</script>"
 SQL_TEXT = "' OR 1=1 --"
 FORMULA_QUEUE = '=HYPERLINK("http://evil.example")'
 OTHER_DAY = date(2026, 11, 20)
-
-
-def at(seconds: float) -> datetime:
-    return MIDNIGHT + timedelta(seconds=seconds)
 
 
 @pytest.fixture
@@ -88,45 +75,7 @@ def golden(web_engine: Engine, web_users: object) -> Engine:
     agents of team Blue, the support queue's targets, a VIP caller (c1) identified by the IVR
     and the hold and wrap-up of c1."""
     with Session(web_engine) as session, session.begin():
-        team = Team(name="Blue")
-        session.add(team)
-        session.flush()
-        for login in ("Agent A", "Agent B", "Agent C", "Agent D"):
-            session.add(Agent(login=login, name=f"Name of {login}", team_id=team.id))
-        session.add(
-            Queue(
-                name="support",
-                service_level_threshold_s=20,
-                short_abandon_s=5,
-                service_level_target_ratio=0.8,
-            )
-        )
-        vip = Customer(name="V. I. P.", tier=Tier.VIP)
-        session.add(vip)
-        session.flush()
-        session.add(
-            IvrSession(
-                uniqueid="c1",
-                linkedid="c1",
-                flow="main",
-                customer_id=vip.id,
-                path=["welcome", "main", "queue"],
-                outcome="queued",
-                started_at=at(90),
-            )
-        )
-        session.add(
-            Interaction(
-                uniqueid="c1",
-                linkedid="c1",
-                direction="inbound",
-                started_at=at(100),
-                answered_at=at(110),
-                ended_at=at(170),
-                hold_s=15,
-                wrapup_s=20,
-            )
-        )
+        add_golden_records(session)
         ingest_queue_log_file(session, GOLDEN, at(86400 + 6 * 3600), name="golden")
         rebuild_queue_calls(session)
     return web_engine
