@@ -37,12 +37,12 @@ from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
 from asterisk_cc.config import DatabaseSettings, Settings, SiteSettings, WebSettings
+from asterisk_cc.core.live_state import LinkStatus, LiveState
 from asterisk_cc.db.engine import make_engine, session_factory
 from asterisk_cc.db.migrate import upgrade
 from asterisk_cc.db.models import Agent
 from asterisk_cc.db.users import create_user
 from asterisk_cc.web.app import create_app
-from asterisk_cc.web.live_state import LinkStatus, LiveState
 
 WEB_SECRET = "test-secret-key-for-the-dashboard-0123456789"
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -2,8 +2,10 @@
 live state, what counts as a change, and the wallboard's view of a state.
 
 Everything here is a function of data and ``now``; the live feed (:mod:`asterisk_cc.web.live`)
-does the I/O (AMI ``QueueStatus``, the controller's ``GET /status``, the database) and converts
-the results into the dashboard's live-state classes. The view functions read a state through
+does the I/O (AMI ``QueueStatus``, the controller's ``GET /status``, the database). Members,
+agents and figures are parsed straight into the live-state classes
+(:mod:`asterisk_cc.core.live_state`); waiting calls keep their ``uniqueid`` here, which the
+feed needs to hold a call's entry time steady between polls. The view functions read a state through
 the small protocols below, so any object of that shape will do (the dashboard's
 ``LiveState``, or a test's).
 """
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
+from asterisk_cc.core.live_state import AgentLive, QueueFigures, QueueMember
 from asterisk_cc.core.reports.pack import rag_status
 from asterisk_cc.core.vocabulary import AgentState
 
@@ -23,10 +26,7 @@ __all__ = [
     "AGENT_BUCKETS",
     "DEVICE_STATUS",
     "ENTRY_TIME_TOLERANCE",
-    "Figures",
-    "ParsedAgent",
     "ParsedEntry",
-    "ParsedMember",
     "ParsedQueue",
     "QueueTarget",
     "VisitCounts",
@@ -81,22 +81,10 @@ class ParsedEntry:
 
 
 @dataclass(frozen=True)
-class ParsedMember:
-    """A queue member (``QueueMember``); ``status`` as :func:`member_status` names it."""
-
-    name: str
-    interface: str
-    status: str
-    paused: bool
-    paused_reason: str
-    in_call: bool
-
-
-@dataclass(frozen=True)
 class ParsedQueue:
     name: str
     waiting: tuple[ParsedEntry, ...] = ()
-    members: tuple[ParsedMember, ...] = ()
+    members: tuple[QueueMember, ...] = ()
 
 
 def _int(value: str | None, default: int = 0) -> int:
@@ -132,7 +120,7 @@ def parse_queue_status(
     known = known_entries or {}
     names: list[str] = []
     waiting: dict[str, list[ParsedEntry]] = {}
-    members: dict[str, list[ParsedMember]] = {}
+    members: dict[str, list[QueueMember]] = {}
     for event in events:
         kind = event.get("Event", "")
         queue = event.get("Queue", "")
@@ -143,7 +131,7 @@ def parse_queue_status(
             waiting[queue], members[queue] = [], []
         if kind == "QueueMember":
             members[queue].append(
-                ParsedMember(
+                QueueMember(
                     name=event.get("Name") or event.get("MemberName", ""),
                     interface=event.get("Location") or event.get("Interface", ""),
                     status=member_status(event.get("Status", "")),
@@ -178,19 +166,6 @@ def parse_queue_status(
 # --- the ARI controller's GET /status -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParsedAgent:
-    """An agent the controller has a session for."""
-
-    login: str
-    name: str
-    state: str
-    reason: str | None
-    since: datetime
-    call: str | None
-    queues: tuple[str, ...]
-
-
 _AGENT_STATES: Final = frozenset(state.value for state in AgentState)
 
 
@@ -207,12 +182,12 @@ def _time(value: object, fallback: datetime) -> datetime:
 
 def parse_controller_status(
     status: Mapping[str, Any], names: Mapping[str, str], now: datetime
-) -> tuple[bool, dict[str, ParsedAgent]]:
+) -> tuple[bool, dict[str, AgentLive]]:
     """The controller's link to Asterisk (``link_up``) and its agents by login, named from
     ``names`` (login → name; the login when the agent is not known). An agent entry that is
     not of the expected shape is left out rather than failing the whole answer; a state the
     vocabulary does not know is kept as it came."""
-    agents: dict[str, ParsedAgent] = {}
+    agents: dict[str, AgentLive] = {}
     raw_agents = status.get("agents")
     if isinstance(raw_agents, Mapping):
         for login, raw in raw_agents.items():
@@ -224,7 +199,7 @@ def parse_controller_status(
             reason = raw.get("reason")
             call = raw.get("call")
             queues = raw.get("queues")
-            agents[login] = ParsedAgent(
+            agents[login] = AgentLive(
                 login=login,
                 name=names.get(login, login),
                 state=state,
@@ -255,23 +230,14 @@ class VisitCounts:
     short_abandoned: int = 0
 
 
-@dataclass(frozen=True)
-class Figures:
-    offered: int
-    answered: int
-    abandoned: int
-    service_level: float | None
-    abandon_rate: float | None
-
-
 def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator > 0 else None
 
 
-def figures_of(counts: VisitCounts) -> Figures:
+def figures_of(counts: VisitCounts) -> QueueFigures:
     """Service level (§1.6, over offered calls, as the daily pack) and abandon rate (§1.4,
     short abandons removed) from the counts; no value when nothing was offered."""
-    return Figures(
+    return QueueFigures(
         offered=counts.offered,
         answered=counts.answered,
         abandoned=counts.abandoned,

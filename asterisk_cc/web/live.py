@@ -1,5 +1,5 @@
 """The live feed: what Asterisk, the ARI controller and the database say now, as one
-:class:`~asterisk_cc.web.live_state.LiveState` the wallboard and the desktops stream from.
+:class:`~asterisk_cc.core.live_state.LiveState` the wallboard and the desktops stream from.
 
 One background thread polls every ``[web] live_poll_ms`` (500 ms by default):
 
@@ -43,6 +43,15 @@ from asterisk_cc.ami.protocol import AmiMessage, AmiProtocolError, format_action
 from asterisk_cc.ari.control import ControllerClient, controller_url_of
 from asterisk_cc.ari.status_http import control_token
 from asterisk_cc.config import AmiSettings, Settings
+from asterisk_cc.core.live_state import (
+    AgentLive,
+    LinkStatus,
+    LiveAlert,
+    LiveState,
+    QueueFigures,
+    QueueLive,
+    WaitingCall,
+)
 from asterisk_cc.core.reports.daily import DEFAULT_TARGETS
 from asterisk_cc.core.reports.forecast import day_bounds
 from asterisk_cc.core.wallboard import (
@@ -58,16 +67,6 @@ from asterisk_cc.db.engine import session_factory
 from asterisk_cc.db.models import Agent, Queue, QueueCall
 from asterisk_cc.errors import AsteriskCCError
 from asterisk_cc.web.context import utc_now
-from asterisk_cc.web.live_state import (
-    AgentLive,
-    LinkStatus,
-    LiveAlert,
-    LiveState,
-    QueueFigures,
-    QueueLive,
-    QueueMember,
-    WaitingCall,
-)
 
 __all__ = [
     "AmiQueueStatus",
@@ -319,7 +318,7 @@ def queue_figures_between(
     )
     figures = {}
     for queue, offered, answered, within, abandoned, short_abandoned in rows:
-        result = figures_of(
+        figures[queue] = figures_of(
             VisitCounts(
                 offered=int(offered),
                 answered=int(answered),
@@ -327,13 +326,6 @@ def queue_figures_between(
                 abandoned=int(abandoned),
                 short_abandoned=int(short_abandoned),
             )
-        )
-        figures[queue] = QueueFigures(
-            offered=result.offered,
-            answered=result.answered,
-            abandoned=result.abandoned,
-            service_level=result.service_level,
-            abandon_rate=result.abandon_rate,
         )
     return figures
 
@@ -386,22 +378,12 @@ def _queue_live(parsed: ParsedQueue) -> QueueLive:
             )
             for e in parsed.waiting
         ),
-        members=tuple(
-            QueueMember(
-                name=m.name,
-                interface=m.interface,
-                status=m.status,
-                paused=m.paused,
-                paused_reason=m.paused_reason,
-                in_call=m.in_call,
-            )
-            for m in parsed.members
-        ),
+        members=parsed.members,
     )
 
 
 class LiveFeed:
-    """The dashboard's :class:`~asterisk_cc.web.live_state.LiveSource`: a thread polls AMI
+    """The dashboard's :class:`~asterisk_cc.core.live_state.LiveSource`: a thread polls AMI
     and the controller every ``poll_s``, another the database every ``database_every_s``;
     either publishes what changed. :meth:`poll_once` does both at once (for tests)."""
 
@@ -577,18 +559,7 @@ class LiveFeed:
             return
         self._controller.ok()
         self._link_up = link_up
-        self._agents = {
-            login: AgentLive(
-                login=a.login,
-                name=a.name,
-                state=a.state,
-                reason=a.reason,
-                since=a.since,
-                call=a.call,
-                queues=a.queues,
-            )
-            for login, a in agents.items()
-        }
+        self._agents = agents
 
     def _read_database(self, at: float) -> None:
         try:
@@ -603,7 +574,7 @@ class LiveFeed:
         controller_up = self._controller.failing_since is None
         if controller_up and not self._link_up:
             details.append("ARI controller: its link to Asterisk (ARI events) is down")
-        # The database has no flag of its own in LinkStatus: its trouble is told in the detail.
+        # What failed, and why, for the banner (the flags above say only which link).
         details += sorted({s.detail for s in (self._database, self._names_source) if s.detail})
         return LiveState(
             version=self._state.version,

@@ -35,6 +35,7 @@ from werkzeug.exceptions import BadRequest
 
 from asterisk_cc.ari.control import ControllerRefused
 from asterisk_cc.core.agents import DEFAULT_PAUSE_REASONS
+from asterisk_cc.core.live_state import AgentLive, LiveState
 from asterisk_cc.core.supervisor_phone import InvalidEndpoint, check_endpoint
 from asterisk_cc.core.vocabulary import AgentState
 from asterisk_cc.db.models import Agent, Interaction, Queue, Team
@@ -43,7 +44,6 @@ from asterisk_cc.web import supervise_alerts, supervise_callbacks, supervise_com
 from asterisk_cc.web.access import audit, current_user, supervisors_only
 from asterisk_cc.web.context import controller_client, db, web_context
 from asterisk_cc.web.i18n import current_language, gettext, translate
-from asterisk_cc.web.live_state import AgentLive, LiveState
 from asterisk_cc.web.nav import SUPERVISING, NavItem
 
 blueprint = Blueprint("supervise", __name__, url_prefix="/supervise")

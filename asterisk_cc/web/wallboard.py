@@ -27,13 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from asterisk_cc.core.live_state import LinkStatus, LiveState
 from asterisk_cc.core.wallboard import AGENT_BUCKETS, QueueTarget, wallboard_view
 from asterisk_cc.db.models import Queue
 from asterisk_cc.web.access import supervisors_only
 from asterisk_cc.web.context import db, web_context
 from asterisk_cc.web.formatting import duration, percent
 from asterisk_cc.web.i18n import current_language, translate
-from asterisk_cc.web.live_state import LinkStatus, LiveState
 from asterisk_cc.web.nav import SUPERVISING, NavItem
 
 blueprint = Blueprint("wallboard", __name__, url_prefix="/wallboard")

@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from asterisk_cc.config import AmiSettings
+from asterisk_cc.core.live_state import LiveState
 from asterisk_cc.sandbox import ringing_agent
 from asterisk_cc.web.live import AmiQueueStatus, DatabaseSnapshot, LiveFeed, LiveSources
-from asterisk_cc.web.live_state import LiveState
 from tests.asterisk_fixtures import AsteriskSandbox
 
 pytestmark = pytest.mark.asterisk

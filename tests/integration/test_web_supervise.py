@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from asterisk_cc.ari.control import ControllerClient
 from asterisk_cc.ari.status_http import control_token
+from asterisk_cc.core.live_state import AgentLive, LinkStatus, LiveState
 from asterisk_cc.db.models import AuditLogEntry
 from asterisk_cc.db.users import create_user
 from asterisk_cc.web.app import create_app
-from asterisk_cc.web.live_state import AgentLive, LinkStatus, LiveState
 from tests.asterisk_fixtures import AsteriskSandbox
 from tests.integration.test_ari_agents import LOGIN, running_floor
 from tests.integration.test_ari_control import with_control_port

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from asterisk_cc.config import AmiSettings, AriSettings, Settings, WebSettings
+from asterisk_cc.core.live_state import LiveAlert, QueueFigures
 from asterisk_cc.core.reports import kpi
 from asterisk_cc.core.reports.calls import QueueVisit, VisitOutcome
 from asterisk_cc.db.engine import session_factory
@@ -30,7 +31,6 @@ from asterisk_cc.web.live import (
     SourceDown,
     build_live_feed,
 )
-from asterisk_cc.web.live_state import LiveAlert, QueueFigures
 from tests.web_fixtures import WEB_SECRET
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai

@@ -20,6 +20,7 @@ from werkzeug.test import TestResponse
 
 from asterisk_cc.ari.control import ControllerRefused
 from asterisk_cc.core.customers import Tier
+from asterisk_cc.core.live_state import AgentLive, LinkStatus
 from asterisk_cc.core.vocabulary import CallDirection, CampaignStatus, DialMode
 from asterisk_cc.db.engine import session_factory
 from asterisk_cc.db.models import (
@@ -41,7 +42,6 @@ from asterisk_cc.db.models import (
 from asterisk_cc.db.tickets import open_complaint
 from asterisk_cc.errors import AsteriskUnreachable
 from asterisk_cc.web.context import EXTENSION_KEY
-from asterisk_cc.web.live_state import AgentLive, LinkStatus
 from tests.web_fixtures import START, StaticLiveFeed, WebUser, post, post_json
 
 LOGIN = "1001"

@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
 from asterisk_cc.ari.control import ControllerRefused
+from asterisk_cc.core.live_state import AgentLive, LinkStatus, LiveState
 from asterisk_cc.core.vocabulary import CallDirection
 from asterisk_cc.db.engine import session_factory
 from asterisk_cc.db.models import Alert, AuditLogEntry, Interaction, Queue
 from asterisk_cc.errors import AsteriskUnreachable
-from asterisk_cc.web.live_state import AgentLive, LinkStatus, LiveState
 from tests.web_fixtures import START, StaticLiveFeed, WebUser, csrf_of, post
 
 Clients = Callable[[str | None], FlaskClient]

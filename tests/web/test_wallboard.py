@@ -15,10 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
-from asterisk_cc.db.engine import session_factory
-from asterisk_cc.db.models import Queue
-from asterisk_cc.web import wallboard
-from asterisk_cc.web.live_state import (
+from asterisk_cc.core.live_state import (
     AgentLive,
     LinkStatus,
     LiveAlert,
@@ -27,6 +24,9 @@ from asterisk_cc.web.live_state import (
     QueueMember,
     WaitingCall,
 )
+from asterisk_cc.db.engine import session_factory
+from asterisk_cc.db.models import Queue
+from asterisk_cc.web import wallboard
 from tests.web_fixtures import START, FixedClock, StaticLiveFeed, post
 
 Clients = Callable[[str | None], FlaskClient]
