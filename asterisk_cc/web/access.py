@@ -132,13 +132,15 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
-def audit(action: str, target: str | None = None, **details: Any) -> int:
-    """Record a sensitive action of the current user in the audit log (committed with the
-    request's session by the caller)."""
+def audit(
+    action: str, target: str | None = None, *, by_user_id: int | None = None, **details: Any
+) -> int:
+    """Record a sensitive action in the audit log (committed with the request's session by the
+    caller): the current user's, or ``by_user_id``'s when there is none yet (a log-in)."""
     user = g.get("user")
     return audit_start(
         db(),
-        user_id=user.id if user else None,
+        user_id=user.id if user else by_user_id,
         action=action,
         at=web_context().now(),
         target=target,

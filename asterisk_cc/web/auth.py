@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from asterisk_cc.db.audit import audit_start
 from asterisk_cc.db.users import (
     LOGIN_FAILED,
     LoginThrottle,
@@ -81,20 +80,9 @@ def login() -> Any:
     if language in LANGUAGES:
         session[SESSION_KEY] = language
     user.last_login_at = web_context().now()
-    audit_user_login(user.id, user.username)
+    audit("login", user.username, by_user_id=user.id)
     db().commit()
     return redirect(next_page or url_for("home.index"))
-
-
-def audit_user_login(user_id: int, username: str) -> None:
-    audit_start(
-        db(),
-        user_id=user_id,
-        action="login",
-        at=web_context().now(),
-        target=username,
-        ip=client_ip(),
-    )
 
 
 @blueprint.route("/logout", methods=["POST"])
