@@ -20,7 +20,7 @@ PASSWORD = "a-long-password-1"
 
 @pytest.fixture
 def agents(db_session: Session) -> dict[str, Agent]:
-    made = {login: Agent(login=login, name=f"Agent {login}") for login in ("7001", "7002")}
+    made = {login: Agent(login=login, name=f"Agent {login}") for login in ("8101", "8102")}
     db_session.add_all(made.values())
     db_session.flush()
     return made
@@ -30,20 +30,20 @@ def test_update_user_changes_role_name_and_agent_and_says_what_changed(
     db_session: Session, agents: dict[str, Agent]
 ) -> None:
     user = create_user(
-        db_session, username="ann", password=PASSWORD, role="agent", agent_login="7001"
+        db_session, username="ann", password=PASSWORD, role="agent", agent_login="8101"
     )
     changes = update_user(
-        db_session, user, role="agent", display_name="  Ann A.  ", agent_login="7002"
+        db_session, user, role="agent", display_name="  Ann A.  ", agent_login="8102"
     )
-    assert changes == {"display_name": (None, "Ann A."), "agent": ("7001", "7002")}
-    assert user.agent_id == agents["7002"].id and user.display_name == "Ann A."
+    assert changes == {"display_name": (None, "Ann A."), "agent": ("8101", "8102")}
+    assert user.agent_id == agents["8102"].id and user.display_name == "Ann A."
     # Leaving the agent role: the link has to go too.
     with pytest.raises(UserError, match="only a user with the agent role"):
-        update_user(db_session, user, role="supervisor", display_name="Ann", agent_login="7002")
+        update_user(db_session, user, role="supervisor", display_name="Ann", agent_login="8102")
     changes = update_user(
         db_session, user, role="supervisor", display_name="Ann A.", agent_login=""
     )
-    assert changes == {"role": ("agent", "supervisor"), "agent": ("7002", None)}
+    assert changes == {"role": ("agent", "supervisor"), "agent": ("8102", None)}
     assert user.role is UserRole.SUPERVISOR and user.agent_id is None
     assert (
         update_user(db_session, user, role="supervisor", display_name="Ann A.", agent_login=None)
@@ -54,20 +54,20 @@ def test_update_user_changes_role_name_and_agent_and_says_what_changed(
 def test_update_user_refuses_a_taken_or_unknown_agent_and_a_bad_role(
     db_session: Session, agents: dict[str, Agent]
 ) -> None:
-    create_user(db_session, username="bo", password=PASSWORD, role="agent", agent_login="7001")
+    create_user(db_session, username="bo", password=PASSWORD, role="agent", agent_login="8101")
     other = create_user(
-        db_session, username="cy", password=PASSWORD, role="agent", agent_login="7002"
+        db_session, username="cy", password=PASSWORD, role="agent", agent_login="8102"
     )
     with pytest.raises(UserError, match="already has the user 'bo'"):
-        update_user(db_session, other, role="agent", display_name=None, agent_login="7001")
+        update_user(db_session, other, role="agent", display_name=None, agent_login="8101")
     with pytest.raises(UserError, match="no agent with the login '9999'"):
         update_user(db_session, other, role="agent", display_name=None, agent_login="9999")
     with pytest.raises(UserError, match="role 'root'"):
         update_user(db_session, other, role="root", display_name=None, agent_login=None)
     with pytest.raises(UserError, match="at most 128 characters"):
-        update_user(db_session, other, role="agent", display_name="x" * 129, agent_login="7002")
+        update_user(db_session, other, role="agent", display_name="x" * 129, agent_login="8102")
     # Keeping its own agent is not "taken".
-    assert update_user(db_session, other, role="agent", display_name=None, agent_login="7002") == {}
+    assert update_user(db_session, other, role="agent", display_name=None, agent_login="8102") == {}
 
 
 def test_active_admins_other_than_counts_only_active_admins(db_session: Session) -> None:
