@@ -25,7 +25,7 @@ from asterisk_cc.web.i18n import gettext
 from asterisk_cc.web.supervise_common import (
     PAGE_SIZE,
     SlaView,
-    active_agent,
+    active_agent_by_login,
     agent_choices,
     back_to,
     page_number,
@@ -65,6 +65,7 @@ class CallbackRow:
     last_attempt_at: datetime | None
     fulfilled_at: datetime | None
     agent_id: int | None
+    agent_login: str | None
     agent: str | None
     note: str | None
     sla: SlaView | None
@@ -136,6 +137,7 @@ def callbacks() -> Any:
                 last_attempt_at=callback.last_attempt_at,
                 fulfilled_at=callback.fulfilled_at,
                 agent_id=callback.agent_id,
+                agent_login=login,
                 agent=f"{login} {name}" if login else None,
                 note=callback.note,
                 sla=sla_view(sla_timer(due_at, now, warn_within=CALLBACK_WARNING))
@@ -190,13 +192,16 @@ def _withdraw_lead(request_id: int) -> int:
 
 
 def assign(request_id: int) -> Any:
-    """The agent who makes the callback (the dialer waits for them), or anyone."""
+    """The agent who makes the callback (the dialer waits for them), or anyone.
+
+    The form names the agent by login, typed or picked from the page's one list of agents (a
+    list per row would repeat hundreds of agents fifty times)."""
     listing = back_to(url_for("supervise.callbacks"))
     found = _open_request(request_id)
     if found is None:
         return redirect(listing, 303)
-    chosen = request.form.get("agent_id", "")
-    agent = active_agent(int(chosen)) if chosen.isdigit() else None
+    chosen = request.form.get("agent", "").strip()
+    agent = active_agent_by_login(chosen) if chosen else None
     if chosen and agent is None:
         flash(gettext("Choose an active agent."), "error")
         return redirect(listing, 303)

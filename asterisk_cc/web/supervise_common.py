@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Final
 
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from asterisk_cc.core.sla import SlaState, SlaTimer
 from asterisk_cc.db.models import Agent
@@ -42,11 +42,18 @@ def agent_choices() -> list[AgentChoice]:
 
 
 def active_agent(agent_id: int) -> AgentChoice | None:
+    return _one_active_agent(Agent.id == agent_id)
+
+
+def active_agent_by_login(login: str) -> AgentChoice | None:
+    """The active agent with this login (what a supervisor types or picks from the list)."""
+    return _one_active_agent(Agent.login == login)
+
+
+def _one_active_agent(condition: ColumnElement[bool]) -> AgentChoice | None:
     row = (
         db()
-        .execute(
-            select(Agent.id, Agent.login, Agent.name).where(Agent.id == agent_id, Agent.active)
-        )
+        .execute(select(Agent.id, Agent.login, Agent.name).where(condition, Agent.active))
         .one_or_none()
     )
     return AgentChoice(row.id, row.login, row.name) if row else None

@@ -418,8 +418,8 @@ def test_a_callback_is_assigned_to_an_agent_and_its_lead_waits_for_them(
     client = web_client("supervisor")
     with in_db(web_engine) as session:
         agent_id = session.scalar(select(Agent.id).where(Agent.login == "1001"))
-    post(client, f"/supervise/callbacks/{ids['dialling']}/assign", {"agent_id": str(agent_id)})
-    post(client, f"/supervise/callbacks/{ids['in_1h']}/assign", {"agent_id": "abc"})
+    post(client, f"/supervise/callbacks/{ids['dialling']}/assign", {"agent": "1001"})
+    post(client, f"/supervise/callbacks/{ids['in_1h']}/assign", {"agent": "abc"})
     page = client.get("/supervise/callbacks").get_data(as_text=True)
     assert f"Callback #{ids['dialling']} is assigned to 1001 Ann Agent." in page
     assert "Choose an active agent." in page
@@ -430,6 +430,6 @@ def test_a_callback_is_assigned_to_an_agent_and_its_lead_waits_for_them(
         assert lead is not None and lead.callback_agent_id == agent_id
     mine = client.get(f"/supervise/callbacks?assignee={agent_id}").get_data(as_text=True)
     assert callback_order(mine) == [ids["dialling"]]
-    post(client, f"/supervise/callbacks/{ids['dialling']}/assign", {"agent_id": ""})
+    post(client, f"/supervise/callbacks/{ids['dialling']}/assign", {"agent": ""})
     with in_db(web_engine) as session:
         assert session.get(CallbackRequest, ids["dialling"]).agent_id is None  # type: ignore[union-attr]

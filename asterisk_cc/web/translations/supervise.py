@@ -124,6 +124,7 @@ ZH = {
     "Failed": "失败",
     "Cancelled": "已取消",
     "Any agent": "任意坐席",
+    "Agent login (empty: any agent)": "坐席工号（留空：任意坐席）",
     "Phone or customer": "电话或客户",
     "Request": "申请",
     "Queue": "队列",
