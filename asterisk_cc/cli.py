@@ -195,7 +195,7 @@ def cmd_config_sample(args: argparse.Namespace) -> int:
 def cmd_config_show(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from asterisk_cc.core.settings_view import shown_setting
+    from asterisk_cc.core.settings_view import hide_url_passwords, shown_setting
 
     settings = settings_for(args)
     for section in dataclasses.fields(settings):
@@ -206,7 +206,9 @@ def cmd_config_show(args: argparse.Namespace) -> int:
         for f in dataclasses.fields(values):
             value = getattr(values, f.name)
             secret = bool(f.metadata.get("secret"))
-            shown = shown_setting(value, secret=True) if secret else repr(value)
+            # repr keeps the quotes that tell text from numbers; a password written into a URL
+            # ([database] url) is hidden as on the dashboard's settings page.
+            shown = shown_setting(value, secret=True) if secret else hide_url_passwords(repr(value))
             print(f"{f.name} = {shown}")
     return EXIT_OK
 

@@ -89,6 +89,17 @@ def test_config_sample_and_show_masks_secrets(tmp_path: Path) -> None:
     assert "ari-secret" not in shown.stdout and "ami-secret" not in shown.stdout
 
 
+def test_config_show_hides_a_password_written_into_the_database_url(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(
+        '[database]\nurl = "postgresql+psycopg://cc:pg-s3cret@db.example/cc"\n', encoding="utf-8"
+    )
+    shown = run("config", "show", "--config", str(config), env=SECRETS_ENV)
+    assert shown.returncode == 0, shown.stderr
+    assert "pg-s3cret" not in shown.stdout
+    assert "url = 'postgresql+psycopg://cc:***@db.example/cc'" in shown.stdout
+
+
 def test_web_without_a_secret_key_exits_2_naming_the_key(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/cc.sqlite3"\n', encoding="utf-8")
