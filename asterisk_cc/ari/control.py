@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, cast
+from urllib.parse import quote
 
 import httpx
 
 from asterisk_cc.ari.controller import AgentController
-from asterisk_cc.ari.status_http import Act
+from asterisk_cc.ari.status_http import Act, Snapshot
 from asterisk_cc.ari.supervision import Mode, Supervision
 from asterisk_cc.config import Settings
 from asterisk_cc.errors import AsteriskCCError, AsteriskUnreachable, ConfigError
@@ -53,6 +54,17 @@ def _optional_time(data: dict[str, Any], key: str) -> datetime | None:
     if moment.tzinfo is None:
         raise ValueError(f"{key!r} needs its UTC offset (e.g. +08:00): {value!r}")
     return moment
+
+
+def make_status(agents: AgentController, supervision: Supervision) -> Snapshot:
+    """``GET /status``: the controller's view, and the supervisors' monitoring sessions under
+    ``monitorings`` (who started each, ``user_id``: the dashboard offers a supervisor the Stop
+    of their own)."""
+
+    def status() -> dict[str, Any]:
+        return {**agents.snapshot(), "monitorings": supervision.snapshot()}
+
+    return status
 
 
 def make_actions(agents: AgentController, supervision: Supervision) -> Act:
@@ -176,6 +188,12 @@ class ControllerClient:
             {"user_id": user_id, "agent": agent, "mode": mode, "endpoint": endpoint},
         )
         return str(data["monitoring"])
+
+    def stop_supervising(self, session_id: str) -> bool:
+        """End the monitoring session ``session_id`` (the supervisor's call is hung up); False
+        when it had already ended (the supervisor hung up, the agent logged out)."""
+        data = self._send("POST", f"/supervise/{quote(session_id, safe='')}", {})
+        return data.get("stopped") is True
 
     def connect_outbound(
         self, *, channel: str, agents: list[str], linkedid: str, queue: str | None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from asterisk_cc.ami.members import AmiQueueMembers
-from asterisk_cc.ari.control import make_actions
+from asterisk_cc.ari.control import make_actions, make_status
 from asterisk_cc.ari.controller import AgentController, Publish, _no_publish
 from asterisk_cc.ari.events import listen_forever
 from asterisk_cc.ari.recording import CallRecorder, DatabaseRecordingStore
@@ -87,7 +87,7 @@ async def run_controller(
             if ari.status_port:
                 key = settings.web.secret_key
                 status = await serve_status(
-                    controller.snapshot,
+                    make_status(controller, supervision),
                     ari.status_bind,
                     ari.status_port,
                     act=make_actions(controller, supervision),

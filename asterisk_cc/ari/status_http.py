@@ -2,12 +2,13 @@
 
 ``GET /health`` answers 200 while the event link to Asterisk is up and 503 while it is down
 (for monitoring and systemd health checks); ``GET /status`` is the controller's view as JSON
-(the link, every logged-in agent's state, records waiting for the database). These two need
-no credentials and change nothing.
+(the link, every logged-in agent's state, the supervisors' monitoring sessions, records
+waiting for the database). These two need no credentials and change nothing.
 
 ``POST /agents/<login>/<action>`` (JSON body) is how the dashboard, a separate process, works
 the controller: pause, unpause, ready, log-out, hang-up, hold, unhold, transfer, disposition,
-record, call-in; ``POST /supervise`` starts a supervisor's monitoring. These need
+record, call-in; ``POST /supervise`` starts a supervisor's monitoring and
+``POST /supervise/<session>`` stops it. These need
 ``Authorization: Bearer <token>``, a token derived from ``[web] secret_key`` (:func:`control_token`):
 both processes read the same configuration, so no new secret is needed; without a key they are
 refused.

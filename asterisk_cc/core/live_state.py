@@ -47,6 +47,24 @@ class AgentLive:
 
 
 @dataclass(frozen=True)
+class MonitoringLive:
+    """A supervisor's listen, whisper or barge session the controller has now (its phone
+    ringing or connected)."""
+
+    session: str
+    """The controller's id of the session (``sup-…``): what stops it."""
+    user_id: int
+    """The dashboard user who started it."""
+    agent: str
+    mode: str
+    """``listen``, ``whisper`` or ``barge``."""
+    endpoint: str
+    requested_at: datetime
+    connected_at: datetime | None
+    """When the supervisor answered; None while their phone rings."""
+
+
+@dataclass(frozen=True)
 class WaitingCall:
     queue: str
     position: int
@@ -108,6 +126,7 @@ class LiveState:
     today: Mapping[str, QueueFigures] = field(default_factory=dict)
     last_15_min: Mapping[str, QueueFigures] = field(default_factory=dict)
     alerts: tuple[LiveAlert, ...] = ()
+    monitorings: tuple[MonitoringLive, ...] = ()
 
 
 class LiveSource(Protocol):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Protocol
 
-from asterisk_cc.core.live_state import AgentLive, QueueFigures, QueueMember
+from asterisk_cc.core.live_state import AgentLive, MonitoringLive, QueueFigures, QueueMember
 from asterisk_cc.core.reports.pack import rag_status
 from asterisk_cc.core.vocabulary import AgentState
 
@@ -36,6 +36,7 @@ __all__ = [
     "member_bucket",
     "member_status",
     "parse_controller_status",
+    "parse_monitorings",
     "parse_queue_status",
     "wallboard_view",
 ]
@@ -211,6 +212,40 @@ def parse_controller_status(
                 else (),
             )
     return status.get("link_up") is True, dict(sorted(agents.items()))
+
+
+def parse_monitorings(status: Mapping[str, Any], now: datetime) -> tuple[MonitoringLive, ...]:
+    """The supervisors' monitoring sessions of the controller's ``monitorings``, oldest first.
+    An entry without its session id, user, agent or mode is left out (nobody could be offered
+    to stop it)."""
+    raw_list = status.get("monitorings")
+    if not isinstance(raw_list, list):
+        return ()
+    found = []
+    for raw in raw_list:
+        if not isinstance(raw, Mapping):
+            continue
+        session, user_id = raw.get("session"), raw.get("user_id")
+        agent, mode, endpoint = raw.get("agent"), raw.get("mode"), raw.get("endpoint")
+        if not (isinstance(session, str) and session and isinstance(agent, str) and agent):
+            continue
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            continue
+        if not isinstance(mode, str) or not mode:
+            continue
+        connected = raw.get("connected_at")
+        found.append(
+            MonitoringLive(
+                session=session,
+                user_id=user_id,
+                agent=agent,
+                mode=mode,
+                endpoint=endpoint if isinstance(endpoint, str) else "",
+                requested_at=_time(raw.get("requested_at"), now),
+                connected_at=_time(connected, now) if isinstance(connected, str) else None,
+            )
+        )
+    return tuple(sorted(found, key=lambda m: (m.requested_at, m.session)))
 
 
 # --- the day's figures ----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ KNOWN_ACTIONS: Final = (
     "supervise_listen",
     "supervise_whisper",
     "supervise_barge",
+    "monitor_stop",
     "recording_played",
 )
 """Suggestions for the action filter (any action may be typed)."""

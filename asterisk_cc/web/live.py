@@ -5,8 +5,9 @@ One background thread polls every ``[web] live_poll_ms`` (500 ms by default):
 
 * AMI ``QueueStatus``, over one persistent AMI connection (reopened with a growing pause when
   it drops): the calls waiting in each queue and the queues' members;
-* the ARI controller's ``GET /status``: the agents' states and the controller's own link to
-  Asterisk; agents' names come from the ``agents`` table (read again every minute);
+* the ARI controller's ``GET /status``: the agents' states, the supervisors' monitoring
+  sessions and the controller's own link to Asterisk; agents' names come from the ``agents``
+  table (read again every minute);
 * and a second one, every few seconds, the database (so that a slow query never holds up
   the calls and agents): today's and the last 15 minutes' figures per queue from
   ``queue_calls`` (as fresh as the queue_log ingestion, which the scheduler runs every
@@ -48,6 +49,7 @@ from asterisk_cc.core.live_state import (
     LinkStatus,
     LiveAlert,
     LiveState,
+    MonitoringLive,
     QueueFigures,
     QueueLive,
     WaitingCall,
@@ -60,6 +62,7 @@ from asterisk_cc.core.wallboard import (
     changed,
     figures_of,
     parse_controller_status,
+    parse_monitorings,
     parse_queue_status,
 )
 from asterisk_cc.db.alerts import active_alerts
@@ -420,6 +423,7 @@ class LiveFeed:
         self._queues: dict[str, QueueLive] = {}
         self._entries: dict[str, datetime] = {}
         self._agents: dict[str, AgentLive] = {}
+        self._monitorings: tuple[MonitoringLive, ...] = ()
         self._link_up = False
         self._figures = DatabaseSnapshot()
         self._names: Mapping[str, str] = {}
@@ -548,18 +552,19 @@ class LiveFeed:
     def _read_controller(self, at: float) -> None:
         now = self._clock()
         try:
-            link_up, agents = parse_controller_status(
-                self.sources.controller_status(), self._names, now
-            )
+            status = self.sources.controller_status()
+            link_up, agents = parse_controller_status(status, self._names, now)
+            monitorings = parse_monitorings(status, now)
         except Exception as exc:
             self._controller.failed(exc, at)
             self._link_up = False
             if self._controller.stale(at):
-                self._agents = {}
+                self._agents, self._monitorings = {}, ()
             return
         self._controller.ok()
         self._link_up = link_up
         self._agents = agents
+        self._monitorings = monitorings
 
     def _read_database(self, at: float) -> None:
         try:
@@ -591,6 +596,7 @@ class LiveFeed:
             today=self._figures.today,
             last_15_min=self._figures.last_15_min,
             alerts=self._figures.alerts,
+            monitorings=self._monitorings,
         )
 
     def _named(self, agents: Mapping[str, AgentLive]) -> dict[str, AgentLive]:

@@ -7,8 +7,10 @@ This module holds the blueprint, the menu entry and the agents page; the other p
 
 Monitoring and agent actions go to the ARI controller (``web_context().controller``). The
 controller writes the audit entry of each listen / whisper / barge session itself (asked for,
-then completed with its duration: :mod:`asterisk_cc.ari.supervision`); pauses and log-outs a
-supervisor makes here are audited by this page.
+then completed with its duration: :mod:`asterisk_cc.ari.supervision`); pauses, log-outs and
+monitorings stopped from here are audited by this page. The sessions running now come with the
+live feed (the controller's ``monitorings``): a supervisor sees and may stop their own, an admin
+any.
 """
 
 from __future__ import annotations
@@ -31,17 +33,17 @@ from flask import (
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, Forbidden
 
 from asterisk_cc.ari.control import ControllerRefused
 from asterisk_cc.core.agents import DEFAULT_PAUSE_REASONS
-from asterisk_cc.core.live_state import AgentLive, LiveState
+from asterisk_cc.core.live_state import AgentLive, LiveState, MonitoringLive
 from asterisk_cc.core.supervisor_phone import InvalidEndpoint, check_endpoint
 from asterisk_cc.core.vocabulary import AgentState
-from asterisk_cc.db.models import Agent, Interaction, Queue, Team
+from asterisk_cc.db.models import Agent, Interaction, Queue, Team, User
 from asterisk_cc.errors import AsteriskUnreachable
 from asterisk_cc.web import supervise_alerts, supervise_callbacks, supervise_complaints
-from asterisk_cc.web.access import audit, current_user, supervisors_only
+from asterisk_cc.web.access import CurrentUser, audit, current_user, supervisors_only
 from asterisk_cc.web.context import controller_client, db, web_context
 from asterisk_cc.web.i18n import current_language, gettext, translate
 from asterisk_cc.web.nav import SUPERVISING, NavItem
@@ -73,6 +75,20 @@ class AgentRow:
     @property
     def logged_in(self) -> bool:
         return self.state != AgentState.LOGGED_OUT.value
+
+
+@dataclass(frozen=True)
+class MonitoringRow:
+    """A listen / whisper / barge session the user may stop, as the page shows it."""
+
+    session: str
+    agent: str
+    mode: str
+    supervisor: str
+    endpoint: str
+    connected: bool
+    since: datetime
+    """When the supervisor answered, or when the session was asked for while it rings."""
 
 
 def pause_reason_labels() -> dict[str, str]:
@@ -152,12 +168,44 @@ def _agent_rows(live_agents: Mapping[str, AgentLive]) -> list[AgentRow]:
     return rows
 
 
+def _may_stop(user: CurrentUser, monitoring: MonitoringLive) -> bool:
+    """A supervisor stops the monitoring they started; an admin any."""
+    return user.is_admin or monitoring.user_id == user.id
+
+
+def _monitoring_rows(
+    monitorings: tuple[MonitoringLive, ...], user: CurrentUser, db_session: Session
+) -> list[MonitoringRow]:
+    """The sessions ``user`` may stop, oldest first, with their supervisors' names."""
+    mine = [m for m in monitorings if _may_stop(user, m)]
+    ids = {m.user_id for m in mine}
+    names = {}
+    if ids:
+        rows = db_session.execute(
+            select(User.id, User.username, User.display_name).where(User.id.in_(ids))
+        )
+        names = {row.id: row.display_name or row.username for row in rows}
+    return [
+        MonitoringRow(
+            session=m.session,
+            agent=m.agent,
+            mode=m.mode,
+            supervisor=names.get(m.user_id, f"#{m.user_id}"),
+            endpoint=m.endpoint,
+            connected=m.connected_at is not None,
+            since=m.connected_at or m.requested_at,
+        )
+        for m in mine
+    ]
+
+
 def _agents_page(endpoint_input: str | None = None, status: int = 200) -> tuple[str, int]:
     state = _live_state()
     rows = _agent_rows(state.agents if state else {})
     saved = session.get(ENDPOINT_KEY, "")
     page = render_template(
         "supervise/agents.html",
+        monitorings=_monitoring_rows(state.monitorings if state else (), current_user(), db()),
         rows=rows,
         logged_in=sum(1 for row in rows if row.logged_in),
         link=state.link if state else None,
@@ -250,6 +298,52 @@ def monitor(login: str) -> Any:
     return redirect(back, 303)
 
 
+@blueprint.route("/monitorings/<session_id>/stop", methods=["POST"])
+@supervisors_only
+def stop_monitoring(session_id: str) -> Any:
+    """End a listen / whisper / barge session (the controller hangs up the supervisor's
+    call): the user's own, or anyone's for an admin; audited as ``monitor_stop``.
+
+    The session is looked up in the live feed's state, at most a poll old: the controller
+    never reuses a session's id, so the user who started it is still the one named there."""
+    back = url_for("supervise.index")
+    state = _live_state()
+    monitoring = next(
+        (m for m in (state.monitorings if state else ()) if m.session == session_id), None
+    )
+    if monitoring is None:
+        flash(gettext("This monitoring is not running any more."), "error")
+        return redirect(back, 303)
+    if not _may_stop(current_user(), monitoring):
+        raise Forbidden(
+            gettext("Only the supervisor who started a monitoring, or an admin, may stop it.")
+        )
+    controller = controller_client()
+    if controller is None:
+        flash(
+            gettext("The ARI controller is not configured: monitoring is not available."), "error"
+        )
+        return redirect(back, 303)
+    try:
+        stopped = controller.stop_supervising(session_id)
+    except (ControllerRefused, AsteriskUnreachable) as exc:
+        _controller_failed(exc)
+        return redirect(back, 303)
+    if not stopped:
+        flash(gettext("This monitoring is not running any more."), "error")
+        return redirect(back, 303)
+    audit(
+        "monitor_stop",
+        f"agent:{monitoring.agent}",
+        session=session_id,
+        mode=monitoring.mode,
+        started_by=monitoring.user_id,
+    )
+    db().commit()
+    flash(gettext("Monitoring of {agent} stopped.", agent=monitoring.agent), "ok")
+    return redirect(back, 303)
+
+
 @blueprint.route("/agents/<login>/action", methods=["POST"])
 @supervisors_only
 def agent_action(login: str) -> Any:
@@ -291,19 +385,35 @@ def agent_action(login: str) -> Any:
     return redirect(back, 303)
 
 
-def _agents_payload(state: LiveState, language: str, sessions: sessionmaker[Session]) -> str:
-    """The agents' live states as the page's script applies them (JSON). A stream outlives
-    its request's database session: it reads the calls with a short session of its own."""
+def _monitoring_labels(language: str) -> dict[str, str]:
+    texts = {
+        "listen": "Listen",
+        "whisper": "Whisper",
+        "barge": "Barge",
+        "connected": "Connected",
+        "ringing": "Ringing",
+    }
+    return {key: translate(text, language, part="supervise") for key, text in texts.items()}
+
+
+def _agents_payload(
+    state: LiveState, language: str, sessions: sessionmaker[Session], user: CurrentUser
+) -> str:
+    """The agents' live states and the monitorings ``user`` may stop, as the page's script
+    applies them (JSON). A stream outlives its request's database session: it reads the calls
+    and the supervisors' names with a short session of its own."""
     calls: dict[str, tuple[str | None, str | None]] = {}
     linkedids = [a.call for a in state.agents.values() if a.call]
-    if linkedids:
-        with sessions() as stream_db:
+    with sessions() as stream_db:
+        if linkedids:
             rows = stream_db.execute(
                 select(Interaction.linkedid, Interaction.caller_number, Queue.name)
                 .outerjoin(Queue, Queue.id == Interaction.queue_id)
                 .where(Interaction.linkedid.in_(linkedids))
             )
             calls = {row.linkedid: (row.caller_number, row.name) for row in rows}
+        monitorings = _monitoring_rows(state.monitorings, user, stream_db)
+    labels = _monitoring_labels(language)
     agents = {}
     for login, agent in state.agents.items():
         caller, queue = calls.get(agent.call or "", (None, None))
@@ -317,6 +427,18 @@ def _agents_payload(state: LiveState, language: str, sessions: sessionmaker[Sess
     return json.dumps(
         {
             "agents": agents,
+            "monitorings": [
+                {
+                    "session": m.session,
+                    "agent": m.agent,
+                    "mode": labels.get(m.mode, m.mode),
+                    "supervisor": m.supervisor,
+                    "endpoint": m.endpoint,
+                    "status": labels["connected" if m.connected else "ringing"],
+                    "since": m.since.isoformat(),
+                }
+                for m in monitorings
+            ],
             "controller_up": state.link.controller and state.link.asterisk,
             "logged_out_label": translate("logged_out", language),
         }
@@ -333,18 +455,22 @@ def _call_text(caller: str | None, queue: str | None, linkedid: str | None) -> s
 @blueprint.route("/agents/stream")
 @supervisors_only
 def agents_stream() -> Response:
-    """Server-sent events: ``agents`` whenever an agent's state, call or the controller's link
-    changed; a keep-alive comment otherwise."""
+    """Server-sent events: ``agents`` whenever an agent's state, call, a monitoring or the
+    controller's link changed; a keep-alive comment otherwise."""
     live = web_context().live
     sessions = web_context().sessions
     language = current_language()
+    user = current_user()
     if live is None:
         return Response(": no live feed\n\n", mimetype="text/event-stream")
 
+    def payload(state: LiveState) -> str:
+        return f"event: agents\ndata: {_agents_payload(state, language, sessions, user)}\n\n"
+
     def events() -> Iterator[str]:
         state = live.current()
-        shown = (dict(state.agents), state.link)
-        yield f"event: agents\ndata: {_agents_payload(state, language, sessions)}\n\n"
+        shown = (dict(state.agents), state.monitorings, state.link)
+        yield payload(state)
         while not live.stopped:
             newer = live.wait_newer(state.version, KEEP_ALIVE_S)
             if live.stopped:
@@ -353,10 +479,10 @@ def agents_stream() -> Response:
                 yield ": keep-alive\n\n"
                 continue
             state = newer
-            now_shown = (dict(state.agents), state.link)
+            now_shown = (dict(state.agents), state.monitorings, state.link)
             if now_shown != shown:
                 shown = now_shown
-                yield f"event: agents\ndata: {_agents_payload(state, language, sessions)}\n\n"
+                yield payload(state)
             else:
                 yield ": keep-alive\n\n"
 

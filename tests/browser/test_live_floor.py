@@ -6,6 +6,9 @@ scripted calls go into the sandbox's queues, and the pages change without a relo
 * The agent desktop: an agent logged in by phone gets the call, the screen pop names the
   customer (whose name is a script: shown as text), the agent hangs up from the desktop and
   sets the disposition, which the controller stores on the call.
+* The supervisor's agents page: Listen calls the supervisor's phone; the session is listed
+  under *Monitoring now* and goes from the list when the supervisor hangs up, without a
+  reload; Stop ends it at the controller.
 """
 
 from __future__ import annotations
@@ -38,7 +41,14 @@ from asterisk_cc.db.models import (
     QueueSkill,
     Skill,
 )
-from asterisk_cc.sandbox import CallerScript, Dtmf, PlacedCall, Wait, free_loopback_ports
+from asterisk_cc.sandbox import (
+    CallerScript,
+    Dtmf,
+    PlacedCall,
+    Wait,
+    answering_agent,
+    free_loopback_ports,
+)
 from tests.asterisk_fixtures import AsteriskSandbox
 from tests.browser_fixtures import (
     USERS,
@@ -254,3 +264,69 @@ def disposition_of(floor: Floor, call: PlacedCall) -> str | None:
         return session.scalar(
             select(Interaction.disposition).where(Interaction.linkedid == call.linkedid)
         )
+
+
+# The supervisor's phone: answers at once and stays on until hung up (or 5 minutes pass).
+SUPERVISOR_PHONE = answering_agent(0, 300)
+
+
+def monitorings(floor: Floor) -> list[dict[str, Any]]:
+    return list(floor.controller.status().get("monitorings", []))
+
+
+def listen(page: Any) -> None:
+    row = page.locator(f'#agents tr[data-login="{LOGIN}"]')
+    listen_button = row.get_by_role("button", name="Listen")
+    expect(listen_button).to_be_enabled(timeout=10_000)
+    with page.expect_navigation():
+        listen_button.click()
+    expect(page.get_by_text(f"answer to listen to {LOGIN}")).to_be_visible()
+
+
+def test_a_supervisor_listens_and_stops_from_the_agents_page(
+    floor: Floor, floor_page: Any, shot: Shot
+) -> None:
+    page = floor_page
+    phone = log_in_by_phone(floor)
+    try:
+        floor.wait_until("the agent's log-in", lambda: floor.agent_state() == "ready")
+        log_in(page, USERS["supervisor"], next_path="/supervise/")
+        expect(page).to_have_url("/supervise/")
+        page.get_by_label("Your phone").fill(SUPERVISOR_PHONE)
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save").click()
+        section = page.locator("#monitorings")
+        expect(section).to_be_hidden()
+
+        listen(page)
+        session_row = section.locator("tbody tr")
+        expect(session_row).to_have_count(1, timeout=10_000)
+        expect(session_row.locator('[data-field="status"]')).to_have_text(
+            "Connected", timeout=10_000
+        )
+        expect(session_row.locator('[data-field="supervisor"]')).to_have_text(
+            USERS["supervisor"].display_name
+        )
+        expect(session_row.locator('[data-field="agent"]')).to_have_text(LOGIN)
+        shot(page, "monitoring")
+        # The supervisor hangs up: the session leaves the list by the stream alone.
+        mark_no_reload(page)
+        (running,) = monitorings(floor)
+        floor.asterisk.ari.delete(f"/channels/{running['session']}-phone")
+        expect(section).to_be_hidden(timeout=10_000)
+        assert_not_reloaded(page)
+
+        # Again, and this time Stop on the page ends it at the controller.
+        listen(page)
+        expect(session_row.locator('[data-field="status"]')).to_have_text(
+            "Connected", timeout=10_000
+        )
+        with page.expect_navigation():
+            session_row.get_by_role("button", name="Stop").click()
+        expect(page.get_by_text(f"Monitoring of {LOGIN} stopped.")).to_be_visible()
+        assert monitorings(floor) == []
+        expect(section).to_be_hidden(timeout=10_000)
+        shot(page, "stopped")
+    finally:
+        floor.asterisk.hang_up(phone)
+        floor.wait_until("the log-out", lambda: floor.agent_state() is None)

@@ -1,7 +1,8 @@
 """A supervisor presses Listen on the dashboard's agents page, on the real Asterisk 22 sandbox
 and the real ARI controller (reached over its loopback endpoint with the real
-ControllerClient): the supervisor's phone is called and connected to the agent's call, and
-the audit log holds the session, completed with its duration when it ends."""
+ControllerClient): the supervisor's phone is called and connected to the agent's call; the
+controller's status lists the session as the supervisor's, whose Stop on the page ends it; the
+audit log holds the session, completed with its duration, and the stop."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from asterisk_cc.ari.control import ControllerClient
 from asterisk_cc.ari.status_http import control_token
 from asterisk_cc.core.live_state import AgentLive, LinkStatus, LiveState
+from asterisk_cc.core.wallboard import parse_monitorings
 from asterisk_cc.db.models import AuditLogEntry
 from asterisk_cc.db.users import create_user
 from asterisk_cc.web.app import create_app
@@ -44,6 +46,7 @@ class Dashboard:
     watch: Watch
     client: FlaskClient
     live: StaticLiveFeed
+    controller: ControllerClient
 
 
 def monitoring_entries(watch: Watch) -> list[AuditLogEntry]:
@@ -76,7 +79,7 @@ def dashboard(asterisk: AsteriskSandbox, tmp_path: Path) -> Iterator[Dashboard]:
         assert response.status_code == 302
         watch = Watch(floor, floor.controller.supervision, supervisor, agent_user=0)
         try:
-            yield Dashboard(watch, client, live)
+            yield Dashboard(watch, client, live, controller)
         finally:
             floor.controller.call(watch.supervision.close())
             controller.close()
@@ -114,11 +117,35 @@ def test_a_supervisor_listens_from_the_dashboard(dashboard: Dashboard) -> None:
     assert details["endpoint"] == SUPERVISOR_PHONE and details["linkedid"] == caller.linkedid
 
     time.sleep(1.2)  # a second of listening, for the audit's duration
-    assert watch.stop(session_id) is True
+    # The controller's status names the session and who started it; the live feed brings it
+    # to the page, as the dashboard's poller would.
+    now = datetime.now(UTC)
+    (running,) = parse_monitorings(dashboard.controller.status(), now)
+    assert (running.session, running.user_id, running.agent, running.mode) == (
+        session_id,
+        watch.supervisor,
+        LOGIN,
+        "listen",
+    )
+    assert running.endpoint == SUPERVISOR_PHONE and running.connected_at is not None
+    dashboard.live.publish(monitorings=(running,))
+    page = client.get("/supervise/").get_data(as_text=True)
+    assert f'action="/supervise/monitorings/{session_id}/stop"' in page
+    # Stop on the page: the real client asks the real controller, which tears the session down.
+    response = post(client, f"/supervise/monitorings/{session_id}/stop")
+    assert response.status_code == 303
+    assert f"Monitoring of {LOGIN} stopped." in client.get("/supervise/").get_data(as_text=True)
     wait_torn_down(watch, session_id)
     (entry,) = monitoring_entries(watch)
     assert audited(entry, session_id)
     assert (entry.details or {})["duration_s"] >= 1
+    assert (entry.details or {})["end_reason"] == "stopped"
+    (stopped,) = [e for e in watch.audit() if e.action == "monitor_stop"]
+    assert (stopped.user_id, stopped.target) == (watch.supervisor, f"agent:{LOGIN}")
+    assert (stopped.details or {})["session"] == session_id
+    # Gone at the controller: its status no longer lists it, and stopping again says so.
+    assert parse_monitorings(dashboard.controller.status(), now) == ()
+    assert dashboard.controller.stop_supervising(session_id) is False
     watch.floor.asterisk.hang_up(caller, phone)
 
 

@@ -210,6 +210,31 @@ def test_the_controller_down_or_its_asterisk_link_down(fakes: Fakes) -> None:
     assert state.link.detail == "ARI controller http://127.0.0.1:8090: connection refused"
 
 
+def test_monitorings_follow_the_controller_and_go_when_it_stays_down(fakes: Fakes) -> None:
+    feed = fakes.feed()
+    assert feed.poll_once().monitorings == ()
+    listening = {
+        "session": "sup-1",
+        "user_id": 2,
+        "agent": "1002",
+        "mode": "listen",
+        "endpoint": "PJSIP/2001",
+        "requested_at": "2026-11-23T09:59:50+00:00",
+        "connected_at": None,
+    }
+    fakes.controller = {**dict(fakes.controller), "monitorings": [listening]}  # type: ignore[arg-type]
+    fakes.advance(0.5)
+    state = feed.poll_once()
+    assert state.version == 2  # a new session is news for the supervisors' pages
+    (session,) = state.monitorings
+    assert (session.session, session.user_id, session.agent) == ("sup-1", 2, "1002")
+    fakes.controller = SourceDown("ARI controller http://127.0.0.1:8091: connection refused")
+    fakes.advance(0.5)
+    assert feed.poll_once().monitorings == (session,)  # one failed answer: kept
+    fakes.advance(live.STALE_AFTER_S)
+    assert feed.poll_once().monitorings == ()  # nothing is known of them any more
+
+
 def test_a_database_failure_keeps_the_last_figures(fakes: Fakes) -> None:
     feed = fakes.feed()
     feed.poll_once()

@@ -22,6 +22,7 @@ from asterisk_cc.core.wallboard import (
     member_bucket,
     member_status,
     parse_controller_status,
+    parse_monitorings,
     parse_queue_status,
     wallboard_view,
 )
@@ -204,6 +205,57 @@ def test_a_malformed_controller_answer_does_not_fail() -> None:
     assert agents["c"].since == NOW and agents["c"].queues == ()
     assert agents["d"].since == NOW  # no offset: not trusted
     assert parse_controller_status({}, {}, NOW) == (False, {})
+
+
+def test_monitorings_come_oldest_first_with_who_started_them() -> None:
+    sessions = parse_monitorings(
+        {
+            "monitorings": [
+                {
+                    "session": "sup-b",
+                    "user_id": 7,
+                    "agent": "1002",
+                    "mode": "barge",
+                    "endpoint": "PJSIP/2002",
+                    "requested_at": "2026-11-23T09:59:30+00:00",
+                    "connected_at": None,
+                },
+                {
+                    "session": "sup-a",
+                    "user_id": 3,
+                    "agent": "1001",
+                    "mode": "listen",
+                    "endpoint": "PJSIP/2001",
+                    "requested_at": "2026-11-23T17:58:00+08:00",
+                    "connected_at": "2026-11-23T09:58:05+00:00",
+                },
+            ]
+        },
+        NOW,
+    )
+    assert [(m.session, m.user_id, m.agent, m.mode, m.endpoint) for m in sessions] == [
+        ("sup-a", 3, "1001", "listen", "PJSIP/2001"),
+        ("sup-b", 7, "1002", "barge", "PJSIP/2002"),
+    ]
+    assert sessions[0].requested_at == NOW - timedelta(minutes=2)
+    assert sessions[0].connected_at == NOW - timedelta(minutes=1, seconds=55)
+    assert sessions[1].connected_at is None  # still ringing the supervisor's phone
+
+
+def test_a_monitoring_without_its_session_user_agent_or_mode_is_left_out() -> None:
+    whole = {"session": "sup-ok", "user_id": 3, "agent": "1001", "mode": "listen"}
+    broken = [
+        {**whole, "session": ""},
+        {**whole, "user_id": "3"},
+        {**whole, "user_id": True},
+        {**whole, "agent": None},
+        {**whole, "mode": 1},
+        "sup-x",
+    ]
+    (kept,) = parse_monitorings({"monitorings": [*broken, whole]}, NOW)
+    assert kept.session == "sup-ok" and kept.endpoint == "" and kept.requested_at == NOW
+    assert parse_monitorings({"monitorings": "sup-ok"}, NOW) == ()
+    assert parse_monitorings({}, NOW) == ()
 
 
 # --- figures --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The supervisor's agents page (live states, listen / whisper / barge, pause and log-out), the
-alerts page, and who may reach any of the supervisor's pages."""
+"""The supervisor's agents page (live states, listen / whisper / barge and stopping it, pause
+and log-out), the alerts page, and who may reach any of the supervisor's pages."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 
 from asterisk_cc.ari.control import ControllerRefused
-from asterisk_cc.core.live_state import AgentLive, LinkStatus, LiveState
+from asterisk_cc.core.live_state import AgentLive, LinkStatus, LiveState, MonitoringLive
 from asterisk_cc.core.vocabulary import CallDirection
 from asterisk_cc.db.engine import session_factory
 from asterisk_cc.db.models import Alert, AuditLogEntry, Interaction, Queue
+from asterisk_cc.db.users import create_user
 from asterisk_cc.errors import AsteriskUnreachable
 from tests.web_fixtures import START, StaticLiveFeed, WebUser, csrf_of, post
 
@@ -34,6 +35,9 @@ class StandInController:
     failure: Exception | None = None
     supervised: list[dict[str, Any]] = field(default_factory=list)
     actions: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    ended: set[str] = field(default_factory=set)
+    """Sessions that ended at the controller before the dashboard asked to stop them."""
 
     def supervise(self, *, user_id: int, agent: str, mode: str, endpoint: str) -> str:
         if self.failure is not None:
@@ -48,6 +52,14 @@ class StandInController:
             raise self.failure
         self.actions.append((login, action, data))
         return {"ok": True, "result": None}
+
+    def stop_supervising(self, session_id: str) -> bool:
+        if self.failure is not None:
+            raise self.failure
+        if session_id in self.ended:
+            return False
+        self.stopped.append(session_id)
+        return True
 
 
 def talking_ann() -> AgentLive:
@@ -115,7 +127,7 @@ def test_every_supervisor_route_needs_a_supervisor(
             response = anonymous.post(url, data={"csrf_token": csrf_of(anonymous)})
             assert response.status_code == 401, endpoint
             assert post(agent, url, {"mode": "listen", "action": "logout"}).status_code == 403
-    assert controller.supervised == [] and controller.actions == []
+    assert controller.supervised == [] and controller.actions == [] and controller.stopped == []
 
 
 def test_every_form_needs_the_csrf_token(
@@ -129,7 +141,7 @@ def test_every_form_needs_the_csrf_token(
             response = supervisor.post(url, data={"mode": "listen", "action": "logout"})
             assert response.status_code == 400, endpoint
             assert "CSRF" in response.get_data(as_text=True)
-    assert controller.supervised == [] and controller.actions == []
+    assert controller.supervised == [] and controller.actions == [] and controller.stopped == []
 
 
 def seed_call(engine: Engine, caller: str) -> None:
@@ -373,6 +385,153 @@ def test_a_refused_or_unknown_agent_action_changes_nothing(
     assert audit_entries(web_engine) == []
 
 
+# --- stopping a monitoring ---------------------------------------------------------------------
+
+
+def monitoring(session: str, user_id: int, *, connected: bool = True) -> MonitoringLive:
+    return MonitoringLive(
+        session=session,
+        user_id=user_id,
+        agent="1001",
+        mode="whisper",
+        endpoint="PJSIP/2001",
+        requested_at=START - timedelta(seconds=40),
+        connected_at=START - timedelta(seconds=30) if connected else None,
+    )
+
+
+def other_supervisor(engine: Engine) -> int:
+    with session_factory(engine)() as session:
+        user = create_user(
+            session,
+            username="wang.fang",
+            password="wang.fang-password-1",
+            role="supervisor",
+            display_name="Wang Fang",
+        )
+        session.commit()
+        return user.id
+
+
+def stop(client: FlaskClient, session: str) -> Any:
+    return post(client, f"/supervise/monitorings/{session}/stop")
+
+
+def test_a_supervisor_sees_and_stops_only_their_own_monitoring_audited(
+    web_client: Clients,
+    web_users: dict[str, WebUser],
+    web_engine: Engine,
+    controller: StandInController,
+    feed: StaticLiveFeed,
+) -> None:
+    wang = other_supervisor(web_engine)
+    mine = monitoring("sup-mine", web_users["supervisor"].id)
+    feed.publish(monitorings=(mine, monitoring("sup-wang", wang, connected=False)))
+    client = web_client("supervisor")
+    page = client.get("/supervise/").get_data(as_text=True)
+    section = page[page.index('<section id="monitorings"') : page.index("</section>")]
+    rows = section[: section.index("<template")]
+    assert 'action="/supervise/monitorings/sup-mine/stop"' in rows
+    assert "The supervisor" in rows and "Whisper" in rows and "Connected" in rows
+    assert f'data-since="{(START - timedelta(seconds=30)).isoformat()}"' in rows
+    assert "sup-wang" not in page and "Wang Fang" not in page
+
+    response = stop(client, "sup-mine")
+    assert response.status_code == 303
+    assert controller.stopped == ["sup-mine"]
+    (entry,) = audit_entries(web_engine)
+    assert (entry.action, entry.target, entry.username) == (
+        "monitor_stop",
+        "agent:1001",
+        "supervisor",
+    )
+    assert entry.details == {
+        "session": "sup-mine",
+        "mode": "whisper",
+        "started_by": web_users["supervisor"].id,
+    }
+    assert "Monitoring of 1001 stopped." in client.get("/supervise/").get_data(as_text=True)
+
+
+def test_another_supervisors_monitoring_is_refused_and_an_agent_may_stop_none(
+    web_client: Clients,
+    web_users: dict[str, WebUser],
+    web_engine: Engine,
+    controller: StandInController,
+    feed: StaticLiveFeed,
+) -> None:
+    wang = other_supervisor(web_engine)
+    feed.publish(
+        monitorings=(monitoring("sup-wang", wang), monitoring("sup-admin", web_users["admin"].id))
+    )
+    supervisor = web_client("supervisor")
+    assert stop(supervisor, "sup-wang").status_code == 403
+    assert stop(supervisor, "sup-admin").status_code == 403
+    assert stop(web_client("agent"), "sup-wang").status_code == 403
+    assert controller.stopped == []
+    assert audit_entries(web_engine) == []
+
+
+def test_an_admin_sees_and_stops_anyones_monitoring(
+    web_client: Clients,
+    web_users: dict[str, WebUser],
+    web_engine: Engine,
+    controller: StandInController,
+    feed: StaticLiveFeed,
+) -> None:
+    wang = other_supervisor(web_engine)
+    feed.publish(monitorings=(monitoring("sup-wang", wang, connected=False),))
+    client = web_client("admin")
+    page = client.get("/supervise/").get_data(as_text=True)
+    assert 'action="/supervise/monitorings/sup-wang/stop"' in page
+    assert "Wang Fang" in page and "Ringing" in page
+    assert stop(client, "sup-wang").status_code == 303
+    assert controller.stopped == ["sup-wang"]
+    (entry,) = audit_entries(web_engine)
+    assert (entry.action, entry.username) == ("monitor_stop", "admin")
+    assert (entry.details or {})["started_by"] == wang
+
+
+def test_a_monitoring_that_already_ended_is_said_and_not_audited(
+    web_client: Clients,
+    web_users: dict[str, WebUser],
+    web_engine: Engine,
+    controller: StandInController,
+    feed: StaticLiveFeed,
+) -> None:
+    client = web_client("supervisor")
+    # Not (or no longer) in the live state: the controller is not asked.
+    stop(client, "sup-gone")
+    assert "This monitoring is not running any more." in client.get("/supervise/").get_data(
+        as_text=True
+    )
+    assert controller.stopped == []
+    # Still in the state, but the supervisor hung up meanwhile.
+    feed.publish(monitorings=(monitoring("sup-hung-up", web_users["supervisor"].id),))
+    controller.ended.add("sup-hung-up")
+    stop(client, "sup-hung-up")
+    assert "This monitoring is not running any more." in client.get("/supervise/").get_data(
+        as_text=True
+    )
+    assert audit_entries(web_engine) == []
+
+
+def test_a_refusal_to_stop_is_a_message(
+    web_client: Clients,
+    web_users: dict[str, WebUser],
+    web_engine: Engine,
+    controller: StandInController,
+    feed: StaticLiveFeed,
+) -> None:
+    feed.publish(monitorings=(monitoring("sup-mine", web_users["supervisor"].id),))
+    controller.failure = AsteriskUnreachable("the ARI controller at http://127.0.0.1:8091 down")
+    client = web_client("supervisor")
+    assert stop(client, "sup-mine").status_code == 303
+    page = client.get("/supervise/").get_data(as_text=True)
+    assert "The ARI controller cannot be reached: the ARI controller at" in page
+    assert audit_entries(web_engine) == []
+
+
 def read_event(chunks: Any) -> str:
     text = ""
     while not text.endswith("\n\n"):
@@ -399,6 +558,16 @@ def test_the_agents_stream_sends_changes(
         assert '"state": "paused"' in second and '"reason": "lunch"' in second
         feed.publish(at=START + timedelta(seconds=1))  # nothing this page shows changed
         assert read_event(chunks) == ": keep-alive\n\n"
+        # A monitoring the supervisor started: in the stream, with its supervisor's name.
+        feed.publish(monitorings=(monitoring("sup-mine", web_users["supervisor"].id),))
+        third = read_event(chunks)
+        assert (
+            '"monitorings": [{"session": "sup-mine", "agent": "1001", "mode": "Whisper", '
+            '"supervisor": "The supervisor", "endpoint": "PJSIP/2001", "status": "Connected", '
+            f'"since": "{(START - timedelta(seconds=30)).isoformat()}"}}]'
+        ) in third
+        feed.publish(monitorings=())
+        assert '"monitorings": []' in read_event(chunks)
         feed.stop()
         assert list(chunks) == []
     finally:

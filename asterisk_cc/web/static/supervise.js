@@ -1,5 +1,5 @@
-// The supervisor's pages: SLA timers that tick, and the agents table kept live from the
-// server's stream. Server data is only ever put into the page as text (textContent).
+// The supervisor's pages: SLA timers that tick, and the agents table and the monitorings
+// the supervisor may stop kept live from the server's stream. Server data is only ever put into the page as text (textContent).
 "use strict";
 
 (() => {
@@ -52,9 +52,31 @@
     }
   }
 
+  // The monitorings the user may stop, rebuilt from the stream's list: each row a copy of
+  // the page's <template>, its Stop form aimed at the session.
+  function showMonitorings(section, monitorings) {
+    const template = document.getElementById("monitoring-row");
+    const body = section.querySelector("tbody");
+    if (!template || !body) return;
+    const rows = monitorings.map((monitoring) => {
+      const row = template.content.firstElementChild.cloneNode(true);
+      row.dataset.session = monitoring.session;
+      for (const field of ["agent", "mode", "supervisor", "endpoint", "status"]) {
+        setText(row, field, monitoring[field]);
+      }
+      row.querySelector('[data-field="since"]').dataset.since = monitoring.since;
+      const form = row.querySelector("form");
+      form.action = form.dataset.action.replace("SESSION", encodeURIComponent(monitoring.session));
+      return row;
+    });
+    body.replaceChildren(...rows);
+    section.hidden = rows.length === 0;
+  }
+
   function followAgents(table) {
     const meta = document.getElementById("agents-meta");
     const canMonitor = meta && meta.dataset.hasPhone === "yes";
+    const monitoringSection = document.getElementById("monitorings");
     ACC.stream(table.dataset.stream, {
       agents: (data) => {
         for (const row of table.querySelectorAll("tbody tr[data-login]")) {
@@ -62,6 +84,7 @@
             ? data.agents[row.dataset.login] : null;
           applyAgent(row, agent, data.logged_out_label, canMonitor);
         }
+        if (monitoringSection && data.monitorings) showMonitorings(monitoringSection, data.monitorings);
         ACC.tick();
       },
     });
