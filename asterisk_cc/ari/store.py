@@ -208,6 +208,7 @@ class DatabaseAgentStore:
             )
             pop["recent_calls"] = [
                 {
+                    "linkedid": r.linkedid,
                     "started_at": r.started_at.isoformat(),
                     "direction": r.direction.value,
                     "disposition": r.disposition,

@@ -2,8 +2,8 @@
 
 One database holds the CRM side (customers and their phones), the contact centre's set-up
 (teams, agents, queues, skills, campaigns, users), what happened (calls, IVR sessions, dialer
-attempts, agent states, surveys, complaints, the audit log) and the work queues the processes
-share (leads to dial, callbacks to make, report runs).
+attempts, agent states, surveys, complaints, notes on calls, the audit log) and the work
+queues the processes share (leads to dial, callbacks to make, report runs).
 
 Conventions, the same in every table:
 
@@ -80,6 +80,9 @@ RECORDING_POLICIES = ("all", "none", "on_demand")
 """A queue's or campaign's recording policy: every answered call is recorded, none is, or the
 agent or a supervisor starts it (``queues.recording``, ``campaigns.recording``)."""
 RECORDING_POLICY_CHECK = "recording IN ('all', 'none', 'on_demand')"
+
+CALL_NOTE_MAX = 2000
+"""The longest note on a call, in characters (``call_notes.text``, the desktop's form)."""
 
 
 def vocabulary(enum: type[Enum], name: str, length: int = 16) -> SAEnum:
@@ -570,6 +573,15 @@ class Interaction(Base):
         Index(None, "agent_id", "started_at"),
         Index(None, "customer_id", "started_at"),
         Index(None, "campaign_id", "started_at"),
+        # The QA list of recorded calls, newest first (keyset paging on started_at, id): only
+        # the recorded calls are in it, however many calls were not recorded.
+        Index(
+            "ix_interactions_recorded_started_at",
+            "started_at",
+            "id",
+            sqlite_where=text("recording_ref IS NOT NULL"),
+            postgresql_where=text("recording_ref IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
@@ -998,6 +1010,31 @@ class QaEvaluation(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
+class CallNote(Base):
+    """A note an agent wrote on a call (the desktop's wrap-up form): work data about the call,
+    read back by the agent who wrote it and by quality review. Keyed by the call's
+    ``linkedid`` because the note is often written before the call's ``interactions`` row
+    exists (that comes from the controller, queue_log or CDR later); ``interaction_id`` is
+    filled when the row is there at writing time."""
+
+    __tablename__ = "call_notes"
+    __table_args__ = (
+        CheckConstraint(f"length(text) BETWEEN 1 AND {CALL_NOTE_MAX}", name="text_length"),
+        Index(None, "linkedid", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64))
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interactions.id", ondelete="SET NULL")
+    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    """The author. Users are deactivated, never deleted, so a note keeps its author."""
+    at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+
+
 # --- agents' time ------------------------------------------------------------------------------
 
 
@@ -1053,6 +1090,8 @@ class AuditLogEntry(Base):
     __table_args__ = (
         Index(None, "at"),
         Index(None, "user_id", "at"),
+        # The audit viewer's filter by action, newest first.
+        Index(None, "action", "at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)

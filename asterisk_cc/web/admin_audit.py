@@ -4,7 +4,8 @@ and dates (days in the site's time zone), a page at a time.
 The table grows without end (every log-in is in it), so a page is read with the index on
 ``at`` and a LIMIT, and the next page starts after the last entry shown (keyset paging: the
 entry's id in ``before``) instead of an OFFSET; nothing counts the whole table. Filtering by a
-user that exists uses the ``(user_id, at)`` index. Details are shown as text, escaped.
+user that exists uses the ``(user_id, at)`` index, by action the ``(action, at)`` index.
+Details are shown as text, escaped.
 """
 
 from __future__ import annotations

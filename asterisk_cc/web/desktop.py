@@ -51,6 +51,7 @@ from asterisk_cc.core.desktop import (
 from asterisk_cc.core.phone import InvalidPhoneNumber, normalize_e164
 from asterisk_cc.core.tickets import TicketError, TicketState
 from asterisk_cc.core.vocabulary import AgentState, UserRole
+from asterisk_cc.db.call_notes import CALL_NOTE_MAX, add_call_note
 from asterisk_cc.db.ivr_store import request_callback
 from asterisk_cc.db.preview import dial_preview_lead, next_preview_lead, skip_preview_lead
 from asterisk_cc.db.tickets import move_ticket, open_complaint
@@ -68,7 +69,7 @@ NAV = [NavItem("desktop.index", "Agent desktop", (UserRole.AGENT,), 20)]
 QUEUE_CONTEXT: Final = "asterisk-cc-queue"
 """The shipped dialplan's context that puts a caller into the queue named by the extension."""
 KEEP_ALIVE_S: Final = 15.0
-NOTE_MAX: Final = 2000
+NOTE_MAX: Final = CALL_NOTE_MAX
 DESCRIPTION_MAX: Final = 4000
 CATEGORY_MAX: Final = 64
 SKIP_REASON_MAX: Final = 200
@@ -212,11 +213,23 @@ def _pop_store() -> DatabaseAgentStore:
     return store
 
 
-def _screen_pop(store: DatabaseAgentStore, linkedid: str) -> dict[str, Any]:
-    """The controller's screen pop for the call, each open ticket with its allowed moves."""
+def _screen_pop(
+    store: DatabaseAgentStore, linkedid: str, sessions: sessionmaker[Session], user_id: int
+) -> dict[str, Any]:
+    """The controller's screen pop for the call, each open ticket with its allowed moves and
+    each recent call with the notes ``user_id`` wrote on it (only theirs: another agent's
+    notes on the same customer's calls are not shown)."""
     pop = store.screen_pop(linkedid)
     for ticket in pop["open_tickets"]:
         ticket["moves"] = [state.value for state in ticket_moves(ticket["state"])]
+    recent = pop["recent_calls"]
+    with sessions() as session:
+        notes = data.recent_call_notes(session, user_id, [call["linkedid"] for call in recent])
+    for call in recent:
+        call["notes"] = [
+            {"at": note.at.isoformat(), "text": note.text}
+            for note in notes.get(call["linkedid"], [])
+        ]
     return {"linkedid": linkedid, **pop}
 
 
@@ -250,6 +263,7 @@ def _labels() -> dict[str, str]:
         "caption_ivr": gettext("IVR path"),
         "caption_tickets": gettext("Open complaints"),
         "caption_recent": gettext("Recent calls"),
+        "caption_your_notes": gettext("Your notes"),
     }
 
 
@@ -361,7 +375,7 @@ def index() -> Any:
     now = context.now()
     view = _current_view(user.agent_login)
     call = data.working_call(session, user.agent_id, view.call)
-    pop = _screen_pop(_pop_store(), view.call) if view.call else None
+    pop = _screen_pop(_pop_store(), view.call, context.sessions, user.id) if view.call else None
     held = data.held_lead(session, user.agent_login, now)
     page = render_template(
         "desktop/index.html",
@@ -444,10 +458,11 @@ def stream() -> Any:
         abort(503, description=gettext("The live feed is not running."))
     store = _pop_store()
     sessions = context.sessions
+    user_id = current_user().id
     events = desk_events(
         context.live,
         login,
-        lambda linkedid: _screen_pop(store, linkedid),
+        lambda linkedid: _screen_pop(store, linkedid, sessions, user_id),
         lambda view: _wrapup_until(sessions, agent_id, view),
     )
     return Response(
@@ -536,6 +551,7 @@ def _working_call() -> data.WorkingCall:
 @agents_only
 def wrap_up() -> Any:
     """The disposition of the current or last call, and a note on it."""
+    agent_id, _ = _me()
     call = _working_call()
     code, note = _field("disposition"), _field("note")[:NOTE_MAX]
     if not code and not note:
@@ -548,7 +564,15 @@ def wrap_up() -> Any:
             )
         _controller_call("disposition", disposition=code)
     if note:
-        audit("call.note", f"call:{call.linkedid}", note=note)
+        # Work data about the call, not a sensitive action: its own table, not the audit log.
+        add_call_note(
+            db(),
+            linkedid=call.linkedid,
+            user_id=current_user().id,
+            agent_id=agent_id,
+            text=note,
+            at=web_context().now(),
+        )
         db().commit()
     return _done(gettext("Saved for the call."))
 

@@ -1,5 +1,6 @@
 """What the agent desktop reads from the database, always for one agent: the call they are on
-or last had, their complaint tickets, their preview campaigns and the lead they hold.
+or last had, their notes on calls, their complaint tickets, their preview campaigns and the
+lead they hold.
 
 Every function takes the agent from its arguments (the desktop passes the signed-in user's
 agent), so an id sent by a browser is only ever looked up *within* that agent's own work.
@@ -7,9 +8,10 @@ agent), so an id sent by a browser is only ever looked up *within* that agent's 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Final
+from datetime import datetime
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,10 +19,10 @@ from sqlalchemy.orm import Session
 from asterisk_cc.core.tickets import TicketState
 from asterisk_cc.core.vocabulary import CampaignStatus, DialMode, LeadStatus
 from asterisk_cc.db.agents import agent_profile, wrapup_limit_s
+from asterisk_cc.db.call_notes import NoteRow, notes_of_user, notes_of_user_on_calls
 from asterisk_cc.db.campaigns import campaign_agent_ids
 from asterisk_cc.db.models import (
     Agent,
-    AuditLogEntry,
     CallAttempt,
     Campaign,
     ComplaintTicket,
@@ -34,7 +36,7 @@ from asterisk_cc.db.preview import next_preview_lead as _held_or_next
 
 MY_TICKETS_LIMIT: Final = 20
 NOTES_LIMIT: Final = 10
-NOTE_ACTION: Final = "call.note"
+RECENT_NOTES_PER_CALL: Final = 3
 
 
 @dataclass(frozen=True)
@@ -232,19 +234,13 @@ def held_lead(session: Session, login: str, now: datetime) -> HeldLead | None:
 # --- call notes --------------------------------------------------------------------------------
 
 
-def call_notes(session: Session, user_id: int, call: WorkingCall) -> list[dict[str, Any]]:
-    """The notes the user wrote on the call, newest first. Only entries since the call began
-    are read (the index on user and time), however long the user's history."""
-    since = call.started_at or datetime.min.replace(tzinfo=UTC)
-    rows = session.execute(
-        select(AuditLogEntry.at, AuditLogEntry.details)
-        .where(
-            AuditLogEntry.user_id == user_id,
-            AuditLogEntry.at >= since,
-            AuditLogEntry.action == NOTE_ACTION,
-            AuditLogEntry.target == f"call:{call.linkedid}",
-        )
-        .order_by(AuditLogEntry.at.desc(), AuditLogEntry.id.desc())
-        .limit(NOTES_LIMIT)
-    ).all()
-    return [{"at": row.at, "text": str((row.details or {}).get("note", ""))} for row in rows]
+def call_notes(session: Session, user_id: int, call: WorkingCall) -> list[NoteRow]:
+    """The notes the user wrote on the call, newest first: never another user's."""
+    return notes_of_user(session, call.linkedid, user_id, NOTES_LIMIT)
+
+
+def recent_call_notes(
+    session: Session, user_id: int, linkedids: Collection[str]
+) -> dict[str, list[NoteRow]]:
+    """The user's own last notes on each of the screen pop's recent calls (one query)."""
+    return notes_of_user_on_calls(session, linkedids, user_id, RECENT_NOTES_PER_CALL)

@@ -1,4 +1,5 @@
-"""Quality pages: the recorded calls to grade, evaluating a call, and playing its recording.
+"""Quality pages: the recorded calls to grade, evaluating a call (with the notes the agents
+wrote on it), and playing its recording.
 
 The recording is served only to supervisors and admins, from Asterisk's recording directory
 by the reference stored on the call (the request names the call by its number, never a
@@ -18,6 +19,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from sqlalchemy import select
 
 from asterisk_cc.core.qa import MAX_ITEMS, ScoringError, parse_points
+from asterisk_cc.db.call_notes import notes_of_call
 from asterisk_cc.db.models import Agent, QaScorecard, Queue
 from asterisk_cc.db.qa import (
     CallNotEvaluable,
@@ -49,6 +51,8 @@ logger = logging.getLogger(__name__)
 PLAY_AUDIT_WINDOW: Final = timedelta(minutes=10)
 MAX_COMMENT: Final = 4000
 CALLS_DEFAULT_DAYS: Final = 7
+CALL_NOTES_SHOWN: Final = 20
+"""The agents' notes on the call shown beside it: the newest, in the order written."""
 AUDIO_TYPES: Final = {".wav": "audio/wav", ".gsm": "audio/x-gsm", ".mp3": "audio/mpeg"}
 
 
@@ -151,6 +155,7 @@ def _render_evaluation(
             scorecard=scorecard,
             scorecards=scorecard_summaries(db(), active_only=True),
             evaluations=evaluations_of_call(db(), interaction_id),
+            notes=notes_of_call(db(), call.linkedid, CALL_NOTES_SHOWN),
             choices=choices or {},
             comment=comment,
             problems=problems or [],

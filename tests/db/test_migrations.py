@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select, text
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from asterisk_cc.config import DatabaseSettings
+from asterisk_cc.core.vocabulary import CallDirection, UserRole
 from asterisk_cc.db.engine import check_database, make_engine, session_factory
 from asterisk_cc.db.migrate import (
     VERSION_TABLE,
@@ -23,7 +24,16 @@ from asterisk_cc.db.migrate import (
     include_object,
     upgrade,
 )
-from asterisk_cc.db.models import Base, Customer, Schedule
+from asterisk_cc.db.models import (
+    Agent,
+    AuditLogEntry,
+    Base,
+    CallNote,
+    Customer,
+    Interaction,
+    Schedule,
+    User,
+)
 from asterisk_cc.errors import ConfigError, DatabaseError
 
 SOURCE = "/etc/asterisk-cc/asterisk-cc.toml"
@@ -279,3 +289,184 @@ def test_downgrade_below_the_hold_state_keeps_hold_time_as_talk_time(
     assert "ck_agent_state_changes_agent_state" in names
     with empty_engine.begin() as connection:
         connection.execute(insert, {"agent": agent, "state": "hold", "at": at})
+
+
+def _predicate(where: object) -> str | None:
+    """A partial index's WHERE clause, compared without parentheses, spaces or case."""
+    if where is None:
+        return None
+    return "".join(ch for ch in str(where).lower() if ch not in "() ")
+
+
+def test_partial_indexes_of_the_models_are_partial_in_the_database(engine: Engine) -> None:
+    # Alembic's comparison leaves a partial index's WHERE out: checked here instead.
+    dialect = engine.dialect.name
+    inspector = inspect(engine)
+    partial = []
+    for table in Base.metadata.sorted_tables:
+        found = {index["name"]: index for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            expected = _predicate(index.dialect_options[dialect]["where"])
+            reflected = found[index.name].get("dialect_options", {}).get(f"{dialect}_where")
+            assert _predicate(reflected) == expected, index.name
+            if expected:
+                partial.append(index.name)
+    assert "ix_interactions_recorded_started_at" in partial
+
+
+NOTE_AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def _seed_audited_notes(engine: Engine) -> dict[str, int]:
+    """At revision 0008: notes as the older desktop kept them (audit entries), and entries
+    that are not notes or have no note to move."""
+    with engine.begin() as connection:
+        agent = connection.execute(
+            insert(Agent).values(login="1001", name="Ann Agent").returning(Agent.id)
+        ).scalar_one()
+        user = connection.execute(
+            insert(User)
+            .values(username="ann", password_hash="x", role=UserRole.AGENT, agent_id=agent)
+            .returning(User.id)
+        ).scalar_one()
+        call = connection.execute(
+            insert(Interaction)
+            .values(
+                uniqueid="1700000000.1",
+                linkedid="1700000000.1",
+                direction=CallDirection.INBOUND,
+                started_at=NOTE_AT - timedelta(minutes=5),
+            )
+            .returning(Interaction.id)
+        ).scalar_one()
+        entry = {"user_id": user, "username": "ann", "ip": "10.0.0.5"}
+        connection.execute(
+            insert(AuditLogEntry),
+            [
+                {
+                    **entry,
+                    "at": NOTE_AT,
+                    "action": "call.note",
+                    "target": "call:1700000000.1",
+                    "details": {"note": "Refund promised; ' OR 1=1 --"},
+                },
+                {  # the call's row is not there yet
+                    **entry,
+                    "at": NOTE_AT + timedelta(minutes=1),
+                    "action": "call.note",
+                    "target": "call:1700000000.2",
+                    "details": {"note": "说明：明天回电"},
+                },
+                {  # the author's user is gone: nobody to file the note under
+                    **entry,
+                    "user_id": None,
+                    "username": "gone",
+                    "at": NOTE_AT + timedelta(minutes=2),
+                    "action": "call.note",
+                    "target": "call:1700000000.1",
+                    "details": {"note": "orphan"},
+                },
+                {**entry, "at": NOTE_AT, "action": "call.note", "target": "call:1", "details": {}},
+                {
+                    **entry,
+                    "at": NOTE_AT,
+                    "action": "recording_played",
+                    "target": "call:1700000000.1",
+                    "details": {"note": "not a note"},
+                },
+            ],
+        )
+    return {"agent": agent, "user": user, "call": call}
+
+
+def _notes(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                CallNote.linkedid,
+                CallNote.interaction_id,
+                CallNote.agent_id,
+                CallNote.user_id,
+                CallNote.at,
+                CallNote.text,
+            ).order_by(CallNote.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def _audited_notes(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                AuditLogEntry.at,
+                AuditLogEntry.username,
+                AuditLogEntry.target,
+                AuditLogEntry.details,
+            )
+            .where(AuditLogEntry.action == "call.note")
+            .order_by(AuditLogEntry.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_notes_move_from_the_audit_log_to_their_table_and_back(empty_engine: Engine) -> None:
+    upgrade(empty_engine, "0008")
+    ids = _seed_audited_notes(empty_engine)
+    audited = _audited_notes(empty_engine)
+
+    upgrade(empty_engine)
+    assert _notes(empty_engine) == [
+        (
+            "1700000000.1",
+            ids["call"],
+            ids["agent"],
+            ids["user"],
+            NOTE_AT,
+            "Refund promised; ' OR 1=1 --",
+        ),
+        (
+            "1700000000.2",
+            None,
+            ids["agent"],
+            ids["user"],
+            NOTE_AT + timedelta(minutes=1),
+            "说明：明天回电",
+        ),
+    ]
+    assert _audited_notes(empty_engine) == audited  # the audit log keeps what it had
+    assert schema_diff(empty_engine) == []
+
+    # A note written after the upgrade exists only in call_notes: the downgrade keeps it.
+    later = NOTE_AT + timedelta(hours=1)
+    with empty_engine.begin() as connection:
+        connection.execute(
+            insert(CallNote).values(
+                linkedid="1700000000.3", user_id=ids["user"], at=later, text="after the upgrade"
+            )
+        )
+    downgrade(empty_engine, "0008")
+    assert "call_notes" not in inspect(empty_engine).get_table_names()
+    assert _audited_notes(empty_engine) == [
+        *audited,
+        (later, "ann", "call:1700000000.3", {"note": "after the upgrade"}),
+    ]
+
+    upgrade(empty_engine)
+    assert [(row[0], row[5]) for row in _notes(empty_engine)] == [
+        ("1700000000.1", "Refund promised; ' OR 1=1 --"),
+        ("1700000000.2", "说明：明天回电"),
+        ("1700000000.3", "after the upgrade"),
+    ]
+
+
+def test_a_note_is_between_1_and_2000_characters(db_session: Session) -> None:
+    user = User(username=f"noter-{id(db_session)}", password_hash="x", role=UserRole.AGENT)
+    db_session.add(user)
+    db_session.flush()
+    for text_ in ("x" * 2000, "y"):
+        db_session.add(CallNote(linkedid="1.1", user_id=user.id, at=NOTE_AT, text=text_))
+        db_session.flush()
+    for text_ in ("x" * 2001, ""):
+        with pytest.raises(IntegrityError), db_session.begin_nested():
+            db_session.add(CallNote(linkedid="1.1", user_id=user.id, at=NOTE_AT, text=text_))
+            db_session.flush()

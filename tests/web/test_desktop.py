@@ -22,6 +22,7 @@ from asterisk_cc.ari.control import ControllerRefused
 from asterisk_cc.core.customers import Tier
 from asterisk_cc.core.live_state import AgentLive, LinkStatus
 from asterisk_cc.core.vocabulary import CallDirection, CampaignStatus, DialMode
+from asterisk_cc.db.call_notes import add_call_note
 from asterisk_cc.db.engine import session_factory
 from asterisk_cc.db.models import (
     Agent,
@@ -486,9 +487,23 @@ def read_events(response: TestResponse, count: int) -> list[tuple[str, Any]]:
 
 
 def test_the_stream_sends_the_state_then_the_pop_when_a_call_is_published(
-    web_client: Clients, floor: Floor, feed: StaticLiveFeed
+    web_client: Clients,
+    web_engine: Engine,
+    web_users: dict[str, WebUser],
+    floor: Floor,
+    feed: StaticLiveFeed,
 ) -> None:
     feed.publish(agents=agent_live("ready"))
+    with session_of(web_engine) as session:
+        add_call_note(
+            session,
+            linkedid="1690000000.7",
+            user_id=web_users["agent"].id,
+            agent_id=floor.agent_id,
+            text="Wants paper bills",
+            at=START - timedelta(days=2),
+        )
+        session.commit()
     response = web_client("agent").get("/desktop/stream", buffered=False)
     try:
         assert response.mimetype == "text/event-stream"
@@ -505,7 +520,11 @@ def test_the_stream_sends_the_state_then_the_pop_when_a_call_is_published(
         assert pop["ivr_path"] == ["welcome", "menu", "billing"]
         assert [t["id"] for t in pop["open_tickets"]] == [floor.ticket_id]
         assert pop["open_tickets"][0]["moves"] == ["confirmed", "closed"]
-        assert len(pop["recent_calls"]) == 1
+        (recent,) = pop["recent_calls"]
+        assert recent["linkedid"] == "1690000000.7"
+        assert recent["notes"] == [
+            {"at": (START - timedelta(days=2)).isoformat(), "text": "Wants paper bills"}
+        ]
 
         # Another agent's change is not this agent's news: only a keep-alive.
         feed.publish(

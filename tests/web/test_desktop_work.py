@@ -25,18 +25,22 @@ from asterisk_cc.core.vocabulary import (
     DialMode,
     LeadStatus,
 )
+from asterisk_cc.db.call_notes import add_call_note
 from asterisk_cc.db.models import (
     AuditLogEntry,
     CallAttempt,
     CallbackRequest,
+    CallNote,
     Campaign,
     CampaignAgent,
     ComplaintTicket,
     Interaction,
     Lead,
     LeadPhone,
+    User,
 )
 from asterisk_cc.db.preview import PREVIEW_DIAL_PREFIX, PREVIEW_PREFIX
+from asterisk_cc.db.users import create_user
 from tests.web.test_desktop import (  # noqa: F401 (controller: the autouse stand-in)
     LOGIN,
     OTHER_LOGIN,
@@ -48,7 +52,15 @@ from tests.web.test_desktop import (  # noqa: F401 (controller: the autouse stan
     floor,
     session_of,
 )
-from tests.web_fixtures import START, StaticLiveFeed, post, post_json
+from tests.web_fixtures import (
+    START,
+    FixedClock,
+    StaticLiveFeed,
+    WebUser,
+    log_in,
+    post,
+    post_json,
+)
 
 Clients = Callable[[str | None], FlaskClient]
 
@@ -63,6 +75,7 @@ def flashed(client: FlaskClient) -> str:
 def test_a_disposition_and_a_note_are_saved_for_the_current_call(
     web_client: Clients,
     web_engine: Engine,
+    web_users: dict[str, WebUser],
     floor: Floor,
     feed: StaticLiveFeed,
     controller: FakeController,
@@ -74,13 +87,105 @@ def test_a_disposition_and_a_note_are_saved_for_the_current_call(
     assert response.status_code == 303
     assert controller.calls == [(LOGIN, "disposition", {"disposition": "resolved"})]
     with session_of(web_engine) as session:
-        entry = session.scalars(
-            select(AuditLogEntry).where(AuditLogEntry.action == "call.note")
-        ).one()
-    assert entry.target == f"call:{floor.call}" and entry.details == {"note": note}
+        saved = session.scalars(select(CallNote)).one()
+        interaction_id = session.scalar(
+            select(Interaction.id).where(Interaction.linkedid == floor.call)
+        )
+        # A note is work data about the call: it is not in the audit log.
+        audited = session.scalars(
+            select(AuditLogEntry.action).where(AuditLogEntry.target == f"call:{floor.call}")
+        ).all()
+    assert (saved.linkedid, saved.text, saved.at) == (floor.call, note, START)
+    assert saved.user_id == web_users["agent"].id and saved.agent_id == floor.agent_id
+    assert saved.interaction_id == interaction_id is not None
+    assert audited == []
     text = flashed(client)
     assert "Saved for the call." in text
     assert "Promised a refund &lt;b&gt;today&lt;/b&gt;; &#39; OR 1=1 --" in text
+
+
+def test_a_note_on_a_call_not_recorded_yet_is_kept_by_the_calls_id(
+    web_client: Clients, web_engine: Engine, feed: StaticLiveFeed, web_clock: FixedClock
+) -> None:
+    # The call's interactions row comes later (queue_log, CDR): the note waits under the id.
+    feed.publish(agents=agent_live("talking", call="1700000099.5"))
+    client = web_client("agent")
+    post(client, "/desktop/call/wrap-up", {"note": "first"})
+    web_clock.advance(minutes=1)
+    post(client, "/desktop/call/wrap-up", {"note": "second\nline"})
+    with session_of(web_engine) as session:
+        saved = session.execute(
+            select(CallNote.linkedid, CallNote.interaction_id, CallNote.text).order_by(CallNote.id)
+        ).all()
+    assert saved == [("1700000099.5", None, "first"), ("1700000099.5", None, "second\nline")]
+    text = flashed(client)
+    assert text.index("second") < text.index("first")  # newest first
+
+
+def test_a_note_longer_than_2000_characters_is_cut_to_2000(
+    web_client: Clients, web_engine: Engine, floor: Floor, feed: StaticLiveFeed
+) -> None:
+    feed.publish(agents=agent_live("talking", call=floor.call))
+    post(web_client("agent"), "/desktop/call/wrap-up", {"note": "x" * 2500})
+    with session_of(web_engine) as session:
+        assert session.scalars(select(CallNote.text)).one() == "x" * 2000
+
+
+def other_agents_client(web_app: Flask, web_engine: Engine) -> FlaskClient:
+    """Agent 1002's own user, logged in."""
+    with session_of(web_engine) as session:
+        user = create_user(
+            session,
+            username="bo",
+            password="bo-password-123",
+            role="agent",
+            agent_login=OTHER_LOGIN,
+        )
+        session.commit()
+        bo = WebUser(user.id, "bo", "bo-password-123", "agent")
+    client = web_app.test_client()
+    assert log_in(client, bo).status_code == 302
+    return client
+
+
+def test_an_agent_never_sees_another_agents_notes(
+    web_app: Flask,
+    web_client: Clients,
+    web_engine: Engine,
+    floor: Floor,
+    feed: StaticLiveFeed,
+) -> None:
+    earlier = "1690000000.7"  # the customer's earlier call, in both agents' screen pops
+    with session_of(web_engine) as session:
+        ann = session.scalars(select(User).where(User.username == "agent")).one()
+        add_call_note(
+            session,
+            linkedid=earlier,
+            user_id=ann.id,
+            agent_id=floor.agent_id,
+            text="Ann's note on the earlier call",
+            at=START - timedelta(days=2),
+        )
+        session.commit()
+    feed.publish(agents=agent_live("talking", call=floor.call))
+    post(web_client("agent"), "/desktop/call/wrap-up", {"note": "Ann's note on this call"})
+
+    # Agent 1002 then takes the same customer's call: neither note is theirs to read.
+    feed.publish(agents=agent_live("talking", call=floor.call, login=OTHER_LOGIN))
+    bo = other_agents_client(web_app, web_engine)
+    text = bo.get("/desktop/").get_data(as_text=True)
+    assert "Wang Fang" in text and "Recent calls" in text  # the pop is there...
+    assert "Ann&#39;s note" not in text and "Ann's note" not in text  # ...without Ann's notes
+    post(bo, "/desktop/call/wrap-up", {"note": "Bo's note"})
+    text = bo.get("/desktop/").get_data(as_text=True)
+    assert "Bo&#39;s note" in text and "Ann&#39;s note" not in text
+
+    # Ann sees her own notes (this call's, and the earlier call's in the pop), not Bo's.
+    feed.publish(agents=agent_live("talking", call=floor.call))
+    text = web_client("agent").get("/desktop/").get_data(as_text=True)
+    assert "Ann&#39;s note on this call" in text
+    assert "Ann&#39;s note on the earlier call" in text and "Your notes" in text
+    assert "Bo&#39;s note" not in text
 
 
 def test_an_inbound_call_takes_only_inbound_dispositions(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from asterisk_cc.core.qa import ItemDraft, ScorecardDraft
 from asterisk_cc.core.vocabulary import CallDirection
+from asterisk_cc.db.call_notes import add_call_note
 from asterisk_cc.db.engine import session_factory
 from asterisk_cc.db.models import (
     Agent,
@@ -469,6 +470,38 @@ def test_the_evaluation_page_shows_the_call_the_player_and_the_items(
         assert f'name="item-{item.id}" value="pass"' in page
     critical = card.items[2]
     assert f'name="item-{critical.id}" value="partial"' not in page  # pass or fail only
+
+
+def test_the_evaluation_page_shows_the_agents_notes_on_the_call(
+    web_client: Clients, session: Session, web_users: dict[str, WebUser]
+) -> None:
+    call = add_call(session, "1700000000.42", ann(session))
+    for minutes, text in ((5, f"Caller upset {SCRIPT}"), (3, "Refund promised\nby Friday")):
+        add_call_note(
+            session,
+            linkedid=call.linkedid,
+            user_id=web_users["agent"].id,
+            agent_id=ann(session).id,
+            text=text,
+            at=START - timedelta(minutes=minutes),
+        )
+    add_call_note(
+        session,
+        linkedid="1700000000.99",  # another call's note
+        user_id=web_users["agent"].id,
+        agent_id=ann(session).id,
+        text="Not this call",
+        at=START,
+    )
+    session.commit()
+    page = text_of(web_client("supervisor").get(f"/qa/calls/{call.id}/evaluate"))
+    assert "Agent notes on this call" in page and "The agent" in page  # the author
+    assert SCRIPT not in page and "Caller upset &lt;script&gt;" in page
+    assert page.index("Caller upset") < page.index("Refund promised")  # in the order written
+    assert "Not this call" not in page
+    other = add_call(session, "1700000000.43", ann(session), minutes_ago=30)
+    page = text_of(web_client("supervisor").get(f"/qa/calls/{other.id}/evaluate"))
+    assert "Agent notes on this call" not in page
 
 
 def test_an_evaluation_is_scored_stored_and_shown(web_client: Clients, session: Session) -> None:

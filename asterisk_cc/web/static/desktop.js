@@ -151,6 +151,20 @@
         row.append(el("td", localTime(call.started_at)), el("td", label(call.direction)),
           el("td", label(call.disposition)), el("td", call.talk_s === null ? "" : ACC.elapsed(0, call.talk_s * 1000), "num"));
         rows.append(row);
+        if ((call.notes || []).length) {
+          const cell = el("td");
+          cell.colSpan = 4;
+          const list = el("ul", null, "notes");
+          for (const note of call.notes) {
+            const item = el("li");
+            item.append(el("span", localTime(note.at), "muted"), " ", note.text);
+            list.append(item);
+          }
+          cell.append(el("span", label("caption_your_notes"), "muted"), list);
+          const notesRow = el("tr", null, "pop-notes");
+          notesRow.append(cell);
+          rows.append(notesRow);
+        }
       }
       table.append(rows);
       body.append(table);

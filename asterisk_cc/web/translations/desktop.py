@@ -55,6 +55,7 @@ ZH = {
     "IVR path": "IVR 路径",
     "Open complaints": "未结投诉",
     "Recent calls": "近期通话",
+    "Your notes": "您的备注",
     "Time": "时间",
     "Direction": "方向",
     "Talk time": "通话时长",

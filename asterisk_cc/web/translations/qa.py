@@ -49,6 +49,7 @@ ZH = {
     "Call ID": "通话编号",
     "Unknown": "未知",
     "Evaluations of this call": "该通话的质检记录",
+    "Agent notes on this call": "坐席对该通话的备注",
     "There is no active scorecard yet: create one first.": "还没有启用的评分表：请先新建一个。",
     "New scorecard": "新建评分表",
     "Scorecard": "评分表",
