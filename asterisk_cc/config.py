@@ -426,6 +426,13 @@ class WebSettings:
         minimum=100,
         maximum=5000,
     )
+    recordings_dir: str = setting(
+        "/var/spool/asterisk/recording",
+        "Where the dashboard finds the call recordings it plays (quality pages): the folder "
+        "the ARI controller's Asterisk records calls into (its astspooldir/recording). Point "
+        "it at that same folder, as this host sees it (a mount of it when the dashboard runs "
+        "on another host); the dashboard only reads it.",
+    )
 
 
 @dataclass(frozen=True)

@@ -716,6 +716,7 @@ class Sandbox:
             flows_dir=str(find_project_conf_dir().parent / "ivr"),
             sounds_dir=str(self.sounds_dir),
             queues_conf=str(self.tree / "etc" / "queues.conf"),
+            call_recordings_dir=str(self.tree / "spool" / "recording"),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_private(path, text)

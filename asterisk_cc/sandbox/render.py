@@ -734,9 +734,11 @@ def render_client_toml(
     flows_dir: str = "",
     sounds_dir: str = "",
     queues_conf: str = "",
+    call_recordings_dir: str = "",
 ) -> str:
     """An asterisk-cc configuration whose ARI, AMI, FastAGI and IVR point at this sandbox
-    (``sounds_dir`` and ``queues_conf`` as the host sees the sandbox's files)."""
+    (``sounds_dir``, ``queues_conf`` and ``call_recordings_dir``, where ARI records calls, as
+    the host sees the sandbox's files)."""
 
     def quoted(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -771,4 +773,10 @@ def render_client_toml(
         f"recordings_dir = {quoted(str(spec.recordings_dir))}\n"
         "\n[web]\n"
         f"secret_key = {quoted(web_secret_key)}\n"
+        + (
+            "# where ARI records calls (the sandbox's astspooldir/recording), as the host sees it\n"
+            f"recordings_dir = {quoted(call_recordings_dir)}\n"
+            if call_recordings_dir
+            else ""
+        )
     )

@@ -17,16 +17,12 @@ from typing import Final
 from flask import Blueprint, flash, request
 
 from asterisk_cc.core.reports.forecast import day_bounds
-from asterisk_cc.db.recordings import ASTERISK_RECORDING_DIR
 from asterisk_cc.web.context import web_context
 from asterisk_cc.web.i18n import gettext
 
 blueprint = Blueprint("qa", __name__, url_prefix="/qa")
 
 PAGE_SIZE: Final = 50
-RECORDINGS_DIR_KEY: Final = "recordings_dir"
-"""``WebContext.extras`` key of the directory call recordings are served from (Asterisk's
-recording directory when absent)."""
 LONGEST_PERIOD_DAYS: Final = 366
 
 
@@ -86,8 +82,9 @@ def page_arg() -> int:
 
 
 def recordings_root() -> Path:
-    configured = web_context().extras.get(RECORDINGS_DIR_KEY)
-    return Path(configured) if configured else ASTERISK_RECORDING_DIR
+    """The folder call recordings are served from: ``[web] recordings_dir``, where ARI
+    records calls (``recording_ref`` is relative to it)."""
+    return Path(web_context().settings.web.recordings_dir)
 
 
 def direction_label(direction: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from asterisk_cc.config import SECTIONS, load_settings, render_sample
+from asterisk_cc.db.recordings import ASTERISK_RECORDING_DIR
 from asterisk_cc.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -160,3 +161,21 @@ def test_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
         ConfigError, match="environment variable ASTERISK_CC_AMI_PORT='x' must be an integer"
     ):
         load_settings(path, {**SECRETS_ENV, "ASTERISK_CC_AMI_PORT": "x"})
+
+
+def test_the_dashboard_plays_recordings_from_asterisks_recording_folder_by_default(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(write(tmp_path, ""), SECRETS_ENV, needed_by="web")
+    # Where Debian's Asterisk records ARI recordings, as the controller's side knows it.
+    assert settings.web.recordings_dir == str(ASTERISK_RECORDING_DIR)
+    assert settings.web.recordings_dir == "/var/spool/asterisk/recording"
+
+
+def test_the_recordings_folder_is_set_in_the_file_or_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "[web]\nrecordings_dir = '/mnt/pbx/recording'\n")
+    assert load_settings(path, SECRETS_ENV).web.recordings_dir == "/mnt/pbx/recording"
+    env = {**SECRETS_ENV, "ASTERISK_CC_WEB_RECORDINGS_DIR": "/srv/recording"}
+    assert load_settings(path, env).web.recordings_dir == "/srv/recording"
+    with pytest.raises(ConfigError, match=r"\[web\] recordings_dir must be a string"):
+        load_settings(write(tmp_path, "[web]\nrecordings_dir = 7\n"), SECRETS_ENV)

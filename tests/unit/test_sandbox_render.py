@@ -309,6 +309,22 @@ def test_client_config_loads_and_targets_the_sandbox(tmp_path: Path) -> None:
     assert settings.ami.secret == AMI_SECRET
     assert (settings.agi.bind, settings.agi.port) == ("127.0.0.1", 14600)
     assert settings.database.url == "sqlite:////tmp/x.sqlite3"
+    assert settings.web.recordings_dir == "/var/spool/asterisk/recording"  # none given
+
+
+def test_client_config_plays_the_sandboxs_call_recordings(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.toml"
+    host_side = "/var/cache/asterisk-cc/rootfs/srv/asterisk-cc-sandbox/t1/spool/recording"
+    path.write_text(
+        render_client_toml(
+            make_spec(),
+            database_url="sqlite:////tmp/x.sqlite3",
+            web_secret_key="k" * 64,
+            call_recordings_dir=host_side,
+        ),
+        encoding="utf-8",
+    )
+    assert load_settings(path, environ={}).web.recordings_dir == host_side
 
 
 # --- records ---------------------------------------------------------------------------------

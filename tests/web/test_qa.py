@@ -3,6 +3,7 @@ file, results per agent and an agent's own evaluations."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from asterisk_cc.config import Settings
 from asterisk_cc.core.qa import ItemDraft, ScorecardDraft
 from asterisk_cc.core.vocabulary import CallDirection
 from asterisk_cc.db.call_notes import add_call_note
@@ -27,7 +29,6 @@ from asterisk_cc.db.models import (
     Queue,
 )
 from asterisk_cc.db.qa import create_scorecard, record_evaluation
-from asterisk_cc.web.qa_common import RECORDINGS_DIR_KEY
 from tests.web_fixtures import START, FixedClock, WebUser, post
 
 Clients = Callable[[str | None], FlaskClient]
@@ -36,12 +37,18 @@ SQL = "' OR 1=1 --"
 WAV = b"RIFF" + bytes(range(256)) * 40
 
 
-@pytest.fixture(autouse=True)
-def recordings(web_context: dict[str, Any], tmp_path: Path) -> Path:
+@pytest.fixture
+def recordings(tmp_path: Path) -> Path:
     root = tmp_path / "recording"
     root.mkdir()
-    web_context["extras"] = {RECORDINGS_DIR_KEY: str(root)}
     return root
+
+
+@pytest.fixture
+def web_settings(web_settings: Settings, recordings: Path) -> Settings:
+    """The dashboard plays recordings from the test's folder: its ``[web] recordings_dir``."""
+    web = dataclasses.replace(web_settings.web, recordings_dir=str(recordings))
+    return dataclasses.replace(web_settings, web=web)
 
 
 @pytest.fixture
@@ -650,6 +657,22 @@ def test_a_recording_is_served_with_range_requests_and_audited_once_per_listenin
     with client.get(f"/qa/recordings/{call.id}", headers={"Range": "bytes=0-"}) as response:
         assert response.status_code == 206
     assert len(played(session)) == 2
+
+
+def test_recordings_are_played_from_the_configured_folder_only(
+    web_client: Clients, session: Session, recordings: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "another-recording-folder"
+    store_recording(elsewhere)
+    call = add_call(session, "1700000000.8", ann(session))
+    client = web_client("supervisor")
+    # The call's file is in another folder, not [web] recordings_dir: missing, for the page.
+    response = client.get(f"/qa/recordings/{call.id}")
+    assert response.status_code == 404
+    assert "The recording file of this call is missing" in text_of(response)
+    store_recording(recordings)
+    with client.get(f"/qa/recordings/{call.id}") as response:
+        assert response.status_code == 200 and response.data == WAV
 
 
 def test_a_recording_is_never_served_from_outside_the_recording_directory(
