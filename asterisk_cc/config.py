@@ -203,6 +203,14 @@ class IvrSettings:
         minimum=100,
         maximum=30000,
     )
+    complaint_due_hours: int = setting(
+        24,
+        "Hours within which a complaint the IVR opens is due (its SLA deadline on the "
+        "supervisor's complaints queue): the time the caller recorded it plus this many hours, "
+        "counted round the clock (nights, weekends and holidays count too). 0: no due time; a "
+        "supervisor sets one.",
+        minimum=0,
+    )
 
 
 @dataclass(frozen=True)
@@ -626,7 +634,12 @@ def _check_value(
         return None
     low, high = meta["minimum"], meta["maximum"]
     if (low is not None and value < low) or (high is not None and value > high):
-        problems.append(f"{where} is {value}, outside {low}..{high}: use a value in that range")
+        if high is None:
+            problems.append(f"{where} is {value}, below {low}: use {low} or more")
+        elif low is None:
+            problems.append(f"{where} is {value}, above {high}: use {high} or less")
+        else:
+            problems.append(f"{where} is {value}, outside {low}..{high}: use a value in that range")
         return None
     if expected is float:
         return float(value)

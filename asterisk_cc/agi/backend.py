@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from asterisk_cc.config import Settings
 from asterisk_cc.core.customers import Customer, Tier
+from asterisk_cc.core.sla import complaint_due_at
 from asterisk_cc.db.crm import CustomerDirectory, customer_directory
 from asterisk_cc.db.engine import is_sqlite, session_factory
 from asterisk_cc.db.ivr_sessions import IvrTrip, record_ivr_trip
@@ -141,6 +142,8 @@ class DatabaseBackend:
                 caller_e164=caller_e164 or None,
                 category=category,
                 recording_ref=recording_ref,
+                # The supervisor's complaints queue times the ticket from here on.
+                due_at=complaint_due_at(at, self.settings.ivr.complaint_due_hours),
             )
             session.flush()
             return str(ticket.id)

@@ -30,6 +30,7 @@ __all__ = [
     "TicketMove",
     "callback_due_at",
     "callback_urgency",
+    "complaint_due_at",
     "complaint_urgency",
     "sla_timer",
     "ticket_moves",
@@ -92,6 +93,18 @@ def sla_timer(deadline: datetime | None, now: datetime, *, warn_within: timedelt
 def callback_due_at(requested_at: datetime, preferred_at: datetime | None) -> datetime:
     """When a callback is due: the time the caller asked for, else as soon as requested."""
     return preferred_at if preferred_at is not None else requested_at
+
+
+def complaint_due_at(received_at: datetime, due_hours: int) -> datetime | None:
+    """When a complaint received at ``received_at`` is due, ``due_hours`` later (the IVR's
+    ``[ivr] complaint_due_hours``); None for 0: no deadline. Plain hours, round the clock:
+    opening hours and holidays are not skipped."""
+    _require_aware("received_at", received_at)
+    if due_hours < 0:
+        raise ValueError(f"a complaint's due hours cannot be negative: {due_hours}")
+    if due_hours == 0:
+        return None
+    return received_at + timedelta(hours=due_hours)
 
 
 def complaint_urgency(

@@ -14,7 +14,7 @@ import time
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -346,6 +346,10 @@ def test_a_complaint_is_recorded_into_a_ticket(hotline: Hotline) -> None:
     assert session.outcome == "complaint", steps_of(session)
     (ticket,) = hotline.rows(ComplaintTicket, caller_e164=GOLD_NUMBER)
     assert ticket.category == "hotline" and ticket.customer_id is not None
+    # Due a day after it was recorded ([ivr] complaint_due_hours = 24 by default): the
+    # supervisor's complaints queue times it from the start.
+    assert hotline.settings.ivr.complaint_due_hours == 24
+    assert ticket.received_at == OPEN and ticket.due_at == OPEN + timedelta(hours=24)
     recording = hotline.asterisk.sandbox.rootfs / ticket.recording_ref.lstrip("/")
     with wave.open(str(recording)) as audio:
         assert audio.getnframes() / audio.getframerate() > 1.0  # the caller's words

@@ -179,3 +179,26 @@ def test_the_recordings_folder_is_set_in_the_file_or_the_environment(tmp_path: P
     assert load_settings(path, env).web.recordings_dir == "/srv/recording"
     with pytest.raises(ConfigError, match=r"\[web\] recordings_dir must be a string"):
         load_settings(write(tmp_path, "[web]\nrecordings_dir = 7\n"), SECRETS_ENV)
+
+
+def test_ivr_complaints_are_due_a_day_later_unless_told_otherwise(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, ""), {}, needed_by="agi").ivr.complaint_due_hours == 24
+    path = write(tmp_path, "[ivr]\ncomplaint_due_hours = 0\n")
+    assert load_settings(path, {}, needed_by="agi").ivr.complaint_due_hours == 0
+    env = {"ASTERISK_CC_IVR_COMPLAINT_DUE_HOURS": "48"}
+    assert load_settings(path, env, needed_by="agi").ivr.complaint_due_hours == 48
+
+
+def test_negative_complaint_due_hours_are_refused_naming_the_setting(tmp_path: Path) -> None:
+    path = write(tmp_path, "[ivr]\ncomplaint_due_hours = -4\n")
+    with pytest.raises(ConfigError) as excinfo:
+        load_settings(path, {}, needed_by="agi")
+    message = str(excinfo.value)
+    assert "[ivr] complaint_due_hours is -4, below 0: use 0 or more" in message
+    assert "None" not in message
+    env = {"ASTERISK_CC_IVR_COMPLAINT_DUE_HOURS": "-1"}
+    with pytest.raises(
+        ConfigError,
+        match=r"\[ivr\] complaint_due_hours \(from ASTERISK_CC_IVR_COMPLAINT_DUE_HOURS\) is -1",
+    ):
+        load_settings(write(tmp_path, ""), env, needed_by="agi")

@@ -13,6 +13,7 @@ from asterisk_cc.core.sla import (
     SlaState,
     callback_due_at,
     callback_urgency,
+    complaint_due_at,
     complaint_urgency,
     sla_timer,
     ticket_moves,
@@ -59,6 +60,21 @@ def test_a_callback_is_due_when_asked_for_or_at_once() -> None:
     later = NOW + timedelta(hours=2)
     assert callback_due_at(NOW, later) == later
     assert callback_due_at(NOW, None) == NOW
+
+
+def test_a_complaint_is_due_its_hours_after_it_was_received_round_the_clock() -> None:
+    friday_evening = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)  # 18:30 in Shanghai
+    assert complaint_due_at(friday_evening, 24) == datetime(2026, 11, 28, 10, 30, tzinfo=UTC)
+    assert complaint_due_at(friday_evening, 72) == friday_evening + timedelta(days=3)
+    assert complaint_due_at(friday_evening, 1) == friday_evening + timedelta(hours=1)
+
+
+def test_zero_hours_is_no_due_time_and_negative_hours_are_refused() -> None:
+    assert complaint_due_at(NOW, 0) is None
+    with pytest.raises(ValueError, match="cannot be negative: -1"):
+        complaint_due_at(NOW, -1)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        complaint_due_at(NOW.replace(tzinfo=None), 24)
 
 
 def test_complaints_most_overdue_first_then_nearest_deadline_then_those_without() -> None:
