@@ -205,8 +205,9 @@ class IvrSettings:
     )
     complaint_due_hours: int = setting(
         24,
-        "Hours within which a complaint the IVR opens is due (its SLA deadline on the "
-        "supervisor's complaints queue): the time the caller recorded it plus this many hours, "
+        "Hours within which a complaint is due (its SLA deadline on the supervisor's "
+        "complaints queue), whether the IVR or an agent's desktop opened it: the time it was "
+        "received plus this many hours, "
         "counted round the clock (nights, weekends and holidays count too). 0: no due time; a "
         "supervisor sets one.",
         minimum=0,

@@ -49,6 +49,7 @@ from asterisk_cc.core.desktop import (
     wrapup_until,
 )
 from asterisk_cc.core.phone import InvalidPhoneNumber, normalize_e164
+from asterisk_cc.core.sla import complaint_due_at
 from asterisk_cc.core.tickets import TicketError, TicketState
 from asterisk_cc.core.vocabulary import AgentState, UserRole
 from asterisk_cc.db.call_notes import CALL_NOTE_MAX, add_call_note
@@ -650,10 +651,14 @@ def open_ticket() -> Any:
         raise DesktopRefusal(gettext("The description is longer than 4000 characters."), 400)
     session = db()
     call = data.working_call(session, agent_id, _current_view(login).call)
+    context = web_context()
+    now = context.now()
     ticket = open_complaint(
         session,
         description=description,
-        now=web_context().now(),
+        now=now,
+        # Due as a complaint the caller recorded in the IVR is: one deadline for the queue.
+        due_at=complaint_due_at(now, context.settings.ivr.complaint_due_hours),
         user_id=current_user().id,
         owner_agent_id=agent_id,
         category=_field("category")[:CATEGORY_MAX] or None,

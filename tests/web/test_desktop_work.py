@@ -420,6 +420,9 @@ def test_a_complaint_is_opened_for_the_current_callers_customer(
         assert ticket.caller_e164 == "+8613812345678"
         assert ticket.interaction_id is not None and ticket.state is TicketState.RECEIVED
         assert [e.to_state for e in ticket.events] == [TicketState.RECEIVED]
+        # Due [ivr] complaint_due_hours (24 by default) after it was received, as from the IVR.
+        assert ticket.due_at is not None
+        assert ticket.due_at - ticket.received_at == timedelta(hours=24)
     text = flashed(client)
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text  # in "My open complaints"
