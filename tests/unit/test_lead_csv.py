@@ -8,7 +8,7 @@ import csv
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from asterisk_cc.core.dialer.lead_csv import (
@@ -279,7 +279,7 @@ CELL = st.one_of(
 ROW = st.lists(CELL, min_size=1, max_size=5)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@settings(max_examples=150)
 @given(rows=st.lists(ROW, max_size=25), delimiter=st.sampled_from([",", ";", "\t"]))
 def test_every_row_is_imported_or_rejected_never_both_never_neither(
     rows: list[list[str]], delimiter: str
