@@ -46,7 +46,15 @@ from asterisk_cc.core.ivr.flow import (
 )
 from asterisk_cc.core.ivr.say import say_amount, say_date, say_digits, say_number
 
-__all__ = ["CallInfo", "IvrEngine", "StepRecord", "luhn_valid", "mask_digits"]
+__all__ = [
+    "CallInfo",
+    "IvrEngine",
+    "StepRecord",
+    "luhn_valid",
+    "mask_digits",
+    "speak",
+    "var_test_holds",
+]
 
 MAX_NODE_VISITS = 100
 ANSWER_KEYS = "12345"
@@ -268,19 +276,6 @@ class IvrEngine:
     def _tier(self) -> str:
         return Tier.parse(self.vars.get("customer.tier")).value
 
-    def _speak(self, what: str, value: str, currency: str = "CNY") -> tuple[str, ...] | None:
-        """The sounds that say ``value``, or None when it cannot be said that way."""
-        try:
-            if what == "digits":
-                return say_digits(value, self.language)
-            if what == "number":
-                return say_number(int(Decimal(value)), self.language)
-            if what == "amount":
-                return say_amount(Decimal(value), self.language, currency)
-            return say_date(date.fromisoformat(value[:10]), self.language)
-        except (ValueError, InvalidOperation, ArithmeticError):
-            return None
-
     # --- node kinds ------------------------------------------------------------------------
 
     def _play_node(self, node: Play) -> Steps:
@@ -402,33 +397,11 @@ class IvrEngine:
             if test.kind == "holiday":
                 return calendar.is_holiday(self._now)
             return calendar.is_open(self._now) == (test.kind == "open")
-        value = self.vars.get(test.var)
-        if test.op == "exists":
-            return bool(value)
-        if test.op == "missing":
-            return not value
-        if value is None:
-            return test.op in ("ne", "not_in")
-        if test.op in ("eq", "ne"):
-            return (value.lower() == _text(test.value).lower()) == (test.op == "eq")
-        if test.op in ("in", "not_in"):
-            listed = {_text(item).lower() for item in test.value}
-            return (value.lower() in listed) == (test.op == "in")
-        try:
-            number = float(value)
-        except ValueError:
-            return False
-        limit = float(test.value)
-        return {
-            "lt": number < limit,
-            "le": number <= limit,
-            "gt": number > limit,
-            "ge": number >= limit,
-        }[test.op]
+        return var_test_holds(test, self.vars.get(test.var))
 
     def _say(self, node: Say) -> Steps:
         value = self.vars.get(node.var, "")
-        spoken = self._speak(node.what, value, node.currency) if value else None
+        spoken = speak(node.what, value, self.language, node.currency) if value else None
         if spoken is None:
             self._step(node, None, "missing")
             return node.on_missing or node.next
@@ -578,6 +551,49 @@ class IvrEngine:
         else:
             self.outcome = "self_served"
         yield a.HangUp()
+        return None
+
+
+def var_test_holds(test: Test, value: str | None) -> bool:
+    """Whether a variable test of a condition holds for the variable's ``value`` (None: the
+    variable is not set). Text compares without regard to case; ``lt``..``ge`` compare numbers
+    and fail for a value that is not one."""
+    if test.op == "exists":
+        return bool(value)
+    if test.op == "missing":
+        return not value
+    if value is None:
+        return test.op in ("ne", "not_in")
+    if test.op in ("eq", "ne"):
+        return (value.lower() == _text(test.value).lower()) == (test.op == "eq")
+    if test.op in ("in", "not_in"):
+        listed = {_text(item).lower() for item in test.value}
+        return (value.lower() in listed) == (test.op == "in")
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    limit = float(test.value)
+    return {
+        "lt": number < limit,
+        "le": number <= limit,
+        "gt": number > limit,
+        "ge": number >= limit,
+    }[test.op]
+
+
+def speak(what: str, value: str, language: str, currency: str = "CNY") -> tuple[str, ...] | None:
+    """The sounds a say node plays for ``value`` (``what``: digits, number, amount or date),
+    or None when it cannot be said that way."""
+    try:
+        if what == "digits":
+            return say_digits(value, language)
+        if what == "number":
+            return say_number(int(Decimal(value)), language)
+        if what == "amount":
+            return say_amount(Decimal(value), language, currency)
+        return say_date(date.fromisoformat(value[:10]), language)
+    except (ValueError, InvalidOperation, ArithmeticError):
         return None
 
 
