@@ -51,14 +51,16 @@ def new_engine(request: pytest.FixtureRequest, backend: str, name: str) -> Engin
     return engine
 
 
-def seed(engine: Engine, seed_value: int = 1, **sizes: int) -> DemoData:
+def seed(engine: Engine, *, customers: int = 3000, agents: int = 8, leads: int = 300) -> DemoData:
     with Session(engine) as session, session.begin():
         return seed_demo(
             session,
-            rng=random.Random(seed_value),
+            rng=random.Random(1),
             now=NOW,
             lead_number=scripted_number,
-            **sizes,
+            customers=customers,
+            agents=agents,
+            leads=leads,
         )
 
 
