@@ -25,9 +25,14 @@ python -m venv "$package_venv"
 "$package_venv/bin/asterisk-cc" --help >/dev/null
 "$package_venv/bin/asterisk-cc" config sample | cmp - conf/asterisk-cc.sample.toml
 ls "$package_venv/share/asterisk-cc/conf/asterisk/"*.conf >/dev/null
+ls "$package_venv/share/asterisk-cc/conf/systemd/"*.service >/dev/null
 (cd / && "$package_venv/bin/python" -c "
 import pathlib, asterisk_cc.db.migrate as m
 assert list((pathlib.Path(m.__file__).parent / 'migrations' / 'versions').glob('0*.py')), 'migrations not packaged'
+import asterisk_cc.web as w
+web = pathlib.Path(w.__file__).parent
+assert (web / 'templates' / 'login.html').is_file() and list((web / 'templates' / 'admin').glob('*.html')), 'dashboard templates not packaged'
+assert list((web / 'static').glob('*.js')), 'dashboard scripts not packaged'
 ")
 rm -rf "$package_venv" build
 

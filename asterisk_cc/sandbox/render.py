@@ -444,6 +444,109 @@ def render_etc(
     return files
 
 
+# --- the stock tree (docs/install.md followed literally) ------------------------------------
+
+# The file a stock instance adds for its scripted callers and agents (the site's own phones,
+# as far as a test is concerned); extensions.conf includes it at its end.
+STOCK_TEST_DIALPLAN_FILE = "asterisk-cc-sandbox.conf"
+STOCK_HEADER = (
+    "; asterisk-cc sandbox (stock mode): Debian's packaged file, with only what the sandbox\n"
+    '; needs to stay private changed (see docs/sandbox.md, "Stock mode").\n'
+)
+_SECTION = re.compile(r"^\[([^\]]+)\]")
+
+
+def _section_bounds(lines: list[str], section: str) -> tuple[int, int]:
+    """Index of ``[section]``'s header line and of the line after its last line."""
+    start = None
+    for index, line in enumerate(lines):
+        match = _SECTION.match(line)
+        if match is None:
+            continue
+        if start is not None:
+            return start, index
+        if match.group(1) == section:
+            start = index
+    if start is None:
+        raise SandboxError(
+            f"the packaged file has no [{section}] section. Fix: rebuild the sandbox rootfs "
+            "(delete it), or use the rendered mode."
+        )
+    return start, len(lines)
+
+
+def set_in_section(text: str, section: str, key: str, value: str) -> str:
+    """``key = value`` in ``[section]`` of an Asterisk config file: an uncommented ``key``
+    line there is replaced, else the line is added at the section's end (after any line
+    before the next section), the way an admin edits the file."""
+    lines = text.splitlines()
+    start, end = _section_bounds(lines, section)
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=>?")
+    for index in range(start + 1, end):
+        if pattern.match(lines[index]):
+            lines[index] = f"{key} = {value}"
+            return "\n".join(lines) + "\n"
+    # After the section's last setting, not after the commented-out examples that follow it.
+    insert_at = end
+    while insert_at - 1 > start and (
+        not lines[insert_at - 1].strip() or lines[insert_at - 1].lstrip().startswith(";")
+    ):
+        insert_at -= 1
+    lines.insert(insert_at, f"{key} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+def render_stock_etc(
+    spec: SandboxSpec, stock: Mapping[str, str], available_modules: Iterable[str]
+) -> dict[str, str]:
+    """The few files a stock instance changes in Debian's packaged ``/etc/asterisk``.
+
+    Only what a private instance on a shared host must differ in: its directories (its own
+    tree, so instances never share a control socket or a log), the modules that would bind a
+    port the host's real PBX owns or send packets off the machine (SKIPPED_MODULE_PREFIXES),
+    the HTTP and AMI ports, and a file with the scripted callers and agents that tests use as
+    the site's phones. Everything else, the project's snippets and ``#include`` lines included,
+    is left to docs/install.md.
+    """
+    for name in ("asterisk.conf", "modules.conf", "http.conf", "manager.conf", "extensions.conf"):
+        if name not in stock:
+            raise SandboxError(
+                f"the rootfs has no packaged /etc/asterisk/{name}. Fix: delete the sandbox "
+                "rootfs so it is built again."
+            )
+    tree = spec.tree
+    asterisk_conf = stock["asterisk.conf"].replace("[directories](!)", "[directories]")
+    for key, value in (
+        ("astcachedir", f"{tree}/cache"),
+        ("astetcdir", f"{tree}/etc"),
+        ("astmoddir", spec.module_dir),
+        ("astvarlibdir", f"{tree}/lib"),
+        ("astdbdir", f"{tree}/lib"),
+        ("astkeydir", f"{tree}/lib"),
+        ("astspooldir", f"{tree}/spool"),
+        ("astrundir", f"{tree}/run"),
+        ("astlogdir", f"{tree}/log"),
+    ):
+        asterisk_conf = set_in_section(asterisk_conf, "directories", key, value)
+    modules_conf = stock["modules.conf"]
+    lines = modules_conf.splitlines()
+    _, end = _section_bounds(lines, "modules")
+    lines[end:end] = [f"noload => {module}" for module in modules_to_skip(available_modules)]
+    modules_conf = "\n".join(lines) + "\n"
+    return {
+        "asterisk.conf": STOCK_HEADER + asterisk_conf,
+        "modules.conf": STOCK_HEADER + modules_conf,
+        # Set at the end of [general]: after the project's snippet, wherever the admin puts it.
+        "http.conf": STOCK_HEADER
+        + set_in_section(stock["http.conf"], "general", "bindport", str(spec.ports.http)),
+        "manager.conf": STOCK_HEADER
+        + set_in_section(stock["manager.conf"], "general", "port", str(spec.ports.ami)),
+        "extensions.conf": stock["extensions.conf"].rstrip("\n")
+        + f'\n\n; asterisk-cc sandbox: scripted callers and agents\n#include "{STOCK_TEST_DIALPLAN_FILE}"\n',
+        STOCK_TEST_DIALPLAN_FILE: _header(spec.name) + render_test_dialplan(),
+    }
+
+
 def _header(spec_name: str) -> str:
     return (
         f"; Written by the asterisk-cc sandbox {spec_name!r} at every start: edits are lost.\n"
