@@ -4,7 +4,8 @@
 # sox to build IVR prompts from text, the Chinese (Droid Sans Fallback) and DejaVu fonts of the
 # report pack, poppler-utils to check its PDF in tests, Chromium for the dashboard's browser
 # tests (Playwright drives Debian's /usr/bin/chromium: it never downloads a browser of its own),
-# wrk for the dashboard's load benchmark, the Python venv module) and a virtual environment in
+# wrk for the dashboard's load benchmark, the Python venv module, systemd-analyze to check the
+# units and logrotate to rotate a queue_log as Debian does, in tests) and a virtual environment in
 # .venv with the package and its test tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then
     exit 1
 fi
 
-packages=(debootstrap postgresql python3-venv ca-certificates openssl espeak-ng sox fonts-droid-fallback fonts-dejavu-core poppler-utils chromium fonts-liberation wrk)
+packages=(debootstrap postgresql python3-venv ca-certificates openssl espeak-ng sox systemd logrotate fonts-droid-fallback fonts-dejavu-core poppler-utils chromium fonts-liberation wrk)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
