@@ -34,8 +34,6 @@ async def run_dialer(settings: Settings, stop: asyncio.Event) -> None:
             "the dialer needs [web] secret_key: the controller's control API accepts only "
             "callers that know it."
         )
-    # The agents' states are read twice a second: httpx's line per request would bury the log.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     engine = make_engine(settings.database)
     check_database(engine, settings.source)
     ari = settings.ari
