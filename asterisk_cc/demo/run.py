@@ -149,7 +149,8 @@ def run_demo(
     # The demo's own lines say what happens; each process's log is in its file.
     for noisy in ("httpx", "alembic", "asterisk_cc.agi.flows"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    sandbox = Sandbox(name, ports=ports, progress=progress)
+    # Without the tests' own queues: the dashboard shows the hotline's queues only.
+    sandbox = Sandbox(name, ports=ports, progress=progress, test_queues=False)
     sandbox.up()
     outcome = DemoOutcome()
     try:

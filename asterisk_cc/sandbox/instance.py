@@ -174,6 +174,7 @@ class Sandbox:
         cache_dir: Path | None = None,
         progress: Progress = _quiet,
         stock: bool = False,
+        test_queues: bool = True,
     ) -> None:
         check_instance_name(name)
         self.name = name
@@ -182,6 +183,9 @@ class Sandbox:
         # are the admin's to add, as docs/install.md says. Until then ARI is off, so `up` only
         # waits for the boot.
         self.stock = stock
+        # The tests' own queues (SANDBOX_QUEUES, fixed scripted members); the demo does without
+        # them, so its wallboard shows the site's queues only.
+        self.test_queues = test_queues
         self.state_dir = (
             state_root or Path(os.environ.get(STATE_ROOT_ENV_VAR) or DEFAULT_STATE_ROOT)
         ) / name
@@ -436,7 +440,12 @@ class Sandbox:
             }
             rendered = render_stock_etc(self.spec, packaged, modules)
         else:
-            rendered = render_etc(self.spec, read_project_conf(find_project_conf_dir()), modules)
+            rendered = render_etc(
+                self.spec,
+                read_project_conf(find_project_conf_dir()),
+                modules,
+                test_queues=self.test_queues,
+            )
         for relative, text in rendered.items():
             path = etc / relative
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -425,9 +425,14 @@ def install_project_conf(files: Mapping[str, str], spec: SandboxSpec) -> dict[st
 
 
 def render_etc(
-    spec: SandboxSpec, project_conf: Mapping[str, str], available_modules: Iterable[str]
+    spec: SandboxSpec,
+    project_conf: Mapping[str, str],
+    available_modules: Iterable[str],
+    *,
+    test_queues: bool = True,
 ) -> dict[str, str]:
-    """Every file the sandbox writes into its private etc, by path relative to etc."""
+    """Every file the sandbox writes into its private etc, by path relative to etc; without
+    ``test_queues``, the sandbox's own queues (:data:`SANDBOX_QUEUES`) are left out."""
     files = {
         "asterisk.conf": render_asterisk_conf(spec),
         "modules.conf": render_modules_conf(available_modules),
@@ -436,7 +441,7 @@ def render_etc(
         "ari.conf": render_ari_conf(),
         "manager.conf": render_manager_conf(spec),
         "cdr.conf": render_cdr_conf(),
-        "queues.conf": render_queues_conf(),
+        "queues.conf": render_queues_conf(test_queues=test_queues),
         "extensions.conf": render_extensions_conf(spec),
         "voicemail.conf": render_voicemail_conf(),
     }
@@ -670,7 +675,7 @@ def render_cdr_conf() -> str:
     )
 
 
-def render_queues_conf() -> str:
+def render_queues_conf(*, test_queues: bool = True) -> str:
     lines = [
         "[general]",
         "; every start begins with the members written in this file",
@@ -681,6 +686,10 @@ def render_queues_conf() -> str:
         "",
         "; the project's sample queues (support, sales, vip)",
         f'#include "{PROJECT_CONF_SUBDIR}/{QUEUES_FILE}"',
+    ]
+    if not test_queues:
+        return "\n".join(lines) + "\n"
+    lines += [
         "",
         "; The sandbox's own queues: fixed scripted members, quick timeouts, no announcements.",
         "[asterisk-cc-sandbox-queue](!)",

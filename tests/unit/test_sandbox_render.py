@@ -16,6 +16,7 @@ from asterisk_cc.sandbox.render import (
     ARI_PASSWORD_PLACEHOLDER,
     CALLER_CONTEXT,
     PROJECT_CONF_FILES,
+    SANDBOX_QUEUES,
     CallerScript,
     Dtmf,
     SandboxPorts,
@@ -200,6 +201,17 @@ def test_records_are_written_where_tests_and_reports_read_them() -> None:
     for option in ("loguniqueid = yes", "loguserfield = yes", "newcdrcolumns = yes"):
         assert option in cdr
     assert "persistentmembers = no" in files["queues.conf"]
+
+
+def test_the_tests_own_queues_can_be_left_out() -> None:
+    with_tests = rendered()["queues.conf"]
+    without = render_etc(make_spec(), shipped_conf(), MODULES, test_queues=False)["queues.conf"]
+    for queue in SANDBOX_QUEUES:
+        assert f"[{queue}]" in with_tests or f"[{queue}](" in with_tests
+        assert queue not in without
+    # The site's queues (support, sales, vip) are there either way.
+    assert '#include "asterisk-cc/queues_asterisk_cc.conf"' in without
+    assert "persistentmembers = no" in without
 
 
 def test_ari_events_carry_the_linkedid() -> None:
