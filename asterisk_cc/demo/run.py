@@ -326,7 +326,7 @@ def _run(
         controller.close()
         engine.dispose()
         for name, code in codes.items():
-            if code not in (0, -signal.SIGTERM):
+            if code != 0:  # each process ends its work and exits 0 on SIGTERM
                 outcome.problems.append(f"asterisk-cc {name} exited with {code} when stopped")
         outcome.problems += [
             f"{problem.process} log: {problem.line}" for problem in log_problems_in(site.log_dir)
