@@ -20,7 +20,7 @@ from asterisk_cc.agi.flows import flow_library, prompts_to_build
 from asterisk_cc.agi.prompts import build_missing
 from asterisk_cc.config import Settings
 from asterisk_cc.core.traffic import IvrPath, TrafficModel, ivr_paths, plan_inbound
-from asterisk_cc.core.vocabulary import CallOutcome
+from asterisk_cc.core.vocabulary import CallOutcome, CampaignStatus
 from asterisk_cc.db.campaigns import find_campaign, set_campaign_status
 from asterisk_cc.db.demo_data import DemoData, seed_demo
 from asterisk_cc.db.models import CallAttempt, Campaign
@@ -93,9 +93,12 @@ class DemoTraffic:
     # --- the campaign ------------------------------------------------------------------------
 
     def stop_campaign(self, sessions: sessionmaker[Session], data: DemoData) -> None:
+        """Pause the campaign (the dialer places no new calls); one that has already finished
+        its leads stays as it is."""
         with sessions.begin() as session:
             campaign = find_campaign(session, data.campaign)
-            set_campaign_status(session, campaign, "pause", datetime.now(UTC))
+            if campaign.status == CampaignStatus.ACTIVE:
+                set_campaign_status(session, campaign, "pause", datetime.now(UTC))
 
     def wait_for_dialer(
         self, sessions: sessionmaker[Session], data: DemoData, timeout_s: float
