@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,6 +63,8 @@ from asterisk_cc.sandbox.instance import free_loopback_ports
 logger = logging.getLogger(__name__)
 
 DEMO_SANDBOX: Final = "demo"
+DEMO_DATABASE: Final = "asterisk-cc.sqlite3"
+"""The demo's SQLite file in the sandbox's state directory (Sandbox.write_config's default)."""
 DEFAULT_WEB_PORT: Final = 8080
 UNTIL_STOPPED_MINUTES: Final = 480.0
 """Without ``--minutes`` the day's shape is spread over this long; Ctrl-C ends it sooner."""
@@ -151,6 +154,7 @@ def run_demo(
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # Without the tests' own queues: the dashboard shows the hotline's queues only.
     sandbox = Sandbox(name, ports=ports, progress=progress, test_queues=False)
+    start_afresh(sandbox, progress)
     sandbox.up()
     outcome = DemoOutcome()
     try:
@@ -186,6 +190,23 @@ def run_demo(
         flush=True,
     )
     return 0 if not outcome.problems else 1
+
+
+def start_afresh(sandbox: Sandbox, progress: Progress) -> None:
+    """Every run is a day of its own: a new database, new logs and reports, and Asterisk's
+    records (queue_log, Master.csv) begun anew, so a previous run's calls are neither seeded
+    over nor ingested again. Asterisk keeps its records open while it runs, so a sandbox left
+    running (``--keep``) is stopped first. The previous records are kept as ``<name>.1``."""
+    if sandbox.status().running:
+        progress("stopping the sandbox left running by the previous demo")
+        sandbox.down()
+    for record in (sandbox.queue_log_path, sandbox.cdr_csv_path):
+        if record.exists():
+            record.replace(record.with_name(record.name + ".1"))
+    for suffix in ("", "-wal", "-shm"):
+        (sandbox.state_dir / f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+    for folder in ("logs", "reports", "ivr"):
+        shutil.rmtree(sandbox.state_dir / folder, ignore_errors=True)
 
 
 def _run(

@@ -63,6 +63,13 @@ def _check_dashboard(
         for queue in QUEUES:
             expect(page.locator("body")).to_contain_text(queue)
         expect(page.locator("body")).to_contain_text("demo-outbound")
+        # The charts are drawn from the same day (loaded lazily: scrolled to, then drawn).
+        page.locator(".charts img").first.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.charts img')].slice(0, 2)"
+            ".every(img => img.complete && img.naturalWidth > 0)",
+            timeout=60_000,
+        )
         shot(page, "daily-pack")
 
         page.goto("/supervise/")

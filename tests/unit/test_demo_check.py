@@ -16,6 +16,7 @@ from asterisk_cc.core.demo_check import (
 from asterisk_cc.core.reports.pack import Column, Table, Unit
 from asterisk_cc.demo.check import days_between, pack_queue_tallies, stuck_agents
 from asterisk_cc.demo.processes import log_problems_in
+from asterisk_cc.demo.run import start_afresh
 from asterisk_cc.demo.site import with_keys
 
 
@@ -116,3 +117,36 @@ def test_errors_and_tracebacks_in_any_log_are_found(tmp_path: Path) -> None:
         ("agi", "2026-11-23 10:00:01,000 ERROR asterisk_cc.agi.server: flow failed"),
         ("web", "Traceback (most recent call last):"),
     ]
+
+
+class _LeftOverSandbox:
+    """A sandbox whose previous demo left everything behind, still running."""
+
+    def __init__(self, root: Path) -> None:
+        self.state_dir = root / "state"
+        self.queue_log_path = root / "tree" / "queue_log"
+        self.cdr_csv_path = root / "tree" / "Master.csv"
+        self.running = True
+        for path in (self.queue_log_path, self.cdr_csv_path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("yesterday's run\n", encoding="utf-8")
+        for name in ("asterisk-cc.sqlite3", "asterisk-cc.sqlite3-wal", "logs/web.log"):
+            (self.state_dir / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.state_dir / name).write_text("old", encoding="utf-8")
+        (self.state_dir / "asterisk-cc.toml").write_text("kept", encoding="utf-8")
+
+    def status(self) -> object:
+        return type("Status", (), {"running": self.running})()
+
+    def down(self) -> None:
+        self.running = False
+
+
+def test_a_new_demo_starts_from_a_new_database_logs_and_records(tmp_path: Path) -> None:
+    sandbox = _LeftOverSandbox(tmp_path)
+    said: list[str] = []
+    start_afresh(sandbox, said.append)  # type: ignore[arg-type]
+    assert not sandbox.running and said  # Asterisk let go of its records first
+    assert not sandbox.queue_log_path.exists() and not sandbox.cdr_csv_path.exists()
+    assert (tmp_path / "tree" / "queue_log.1").read_text(encoding="utf-8") == "yesterday's run\n"
+    assert sorted(p.name for p in sandbox.state_dir.iterdir()) == ["asterisk-cc.toml"]
