@@ -72,7 +72,17 @@ def serve(settings: Settings, *, stop: threading.Event | None = None) -> int:
             previous[signum] = signal.signal(signum, end)
     settle_long_lived_objects()
     live.start()
-    runner = threading.Thread(target=server.run, name="web-server", daemon=True)
+
+    def run_until_closed() -> None:
+        try:
+            server.run()
+        except OSError:
+            # Closing the server closes the sockets its loop may be waiting on in select():
+            # at shutdown that ends the loop with EBADF, which is the end wanted.
+            if not stopping.is_set():
+                raise
+
+    runner = threading.Thread(target=run_until_closed, name="web-server", daemon=True)
     runner.start()
     logger.info("dashboard on http://%s:%s", settings.web.bind, server.effective_port)
     try:
